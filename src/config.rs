@@ -1,0 +1,500 @@
+//! Client configuration: defaults, the `KY_*` environment variables, and validation.
+//!
+//! Nothing here does I/O except reading `ca_file` during [`Config::validate`]; a bad value is a
+//! [`Status::InvalidArgument`](crate::Status::InvalidArgument) error naming the setting, never a
+//! silent default.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{Error, sanitize};
+
+/// Where the token is served in production.
+pub const DEFAULT_BASE_URL: &str = "https://api.kuaiyugo.com";
+/// Default whole-call deadline, retries included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(5000);
+/// Longest accepted whole-call deadline.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default number of retries after the first attempt (network errors and 5xx only).
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Most retries accepted.
+pub const MAX_RETRIES: u32 = 10;
+/// Default cache lifetime of a token.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(60_000);
+/// Cap on the cache lifetime: after Tianmu refreshes the token (hourly), WeChat keeps the old one
+/// valid for only 5 minutes, so a token cached longer than that may already be dead.
+pub const MAX_CACHE_TTL: Duration = Duration::from_millis(300_000);
+
+/// How the client reaches the API through a proxy.
+#[derive(Clone, Default)]
+pub enum Proxy {
+    /// Connect directly.
+    #[default]
+    None,
+    /// Always use this proxy (`http://[user:password@]host:port`).
+    Url(String),
+    /// Decide from `HTTPS_PROXY`/`https_proxy`/`ALL_PROXY`/`all_proxy` (`http_proxy`/`HTTP_PROXY`
+    /// first for an `http://` base) and `NO_PROXY`/`no_proxy`, captured when the config was read.
+    Environment(EnvProxy),
+}
+
+/// Proxy variables captured from the environment. Unset `NO_PROXY` exempts loopback hosts;
+/// an explicitly empty `NO_PROXY` exempts nothing.
+#[derive(Clone, Default)]
+pub struct EnvProxy {
+    /// (variable name, value) for the `https://` base, in precedence order.
+    https: Option<(&'static str, String)>,
+    /// (variable name, value) for an `http://` base.
+    http: Option<(&'static str, String)>,
+    /// `None` when neither `NO_PROXY` nor `no_proxy` is set.
+    no_proxy: Option<String>,
+}
+
+impl fmt::Debug for Proxy {
+    // Proxy URLs may carry credentials: show only which kind is configured.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Proxy::None => f.write_str("None"),
+            Proxy::Url(_) => f.write_str("Url(<redacted>)"),
+            Proxy::Environment(env) => f
+                .debug_struct("Environment")
+                .field("https", &env.https.as_ref().map(|(name, _)| name))
+                .field("http", &env.http.as_ref().map(|(name, _)| name))
+                .field("no_proxy", &env.no_proxy)
+                .finish(),
+        }
+    }
+}
+
+/// Everything a [`Client`](crate::Client) needs to know. Build with [`Config::new`] (defaults) or
+/// [`Config::from_env`], adjust with the setters, then pass to [`Client::new`](crate::Client::new),
+/// which validates it.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) base_url: String,
+    pub(crate) timeout: Duration,
+    pub(crate) max_retries: u32,
+    pub(crate) cache_ttl: Duration,
+    pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) proxy: Proxy,
+    pub(crate) static_hosts: Option<Vec<(String, IpAddr)>>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::new()
+    }
+}
+
+impl Config {
+    /// The defaults: production base URL, 5 s deadline, 2 retries, 60 s cache, system roots, no proxy.
+    pub fn new() -> Config {
+        Config {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            cache_ttl: DEFAULT_CACHE_TTL,
+            ca_file: None,
+            proxy: Proxy::None,
+            static_hosts: None,
+        }
+    }
+
+    /// The defaults overridden by `KY_BASE_URL`, `KY_TIMEOUT_MS`, `KY_MAX_RETRIES`,
+    /// `KY_CACHE_TTL_MS`, `KY_CA_FILE` and the proxy variables. An empty `KY_*` variable counts
+    /// as unset; a malformed one is an error naming it.
+    pub fn from_env() -> Result<Config, Error> {
+        Config::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    /// [`Config::from_env`] reading variables through `lookup` (for tests and embedders).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        let ky = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let mut config = Config::new();
+        if let Some(url) = ky("KY_BASE_URL") {
+            config.base_url = url;
+        }
+        if let Some(v) = ky("KY_TIMEOUT_MS") {
+            config.timeout = Duration::from_millis(parse_number("KY_TIMEOUT_MS", &v)?);
+        }
+        if let Some(v) = ky("KY_MAX_RETRIES") {
+            config.max_retries = u32::try_from(parse_number("KY_MAX_RETRIES", &v)?)
+                .map_err(|_| Error::invalid(format!("KY_MAX_RETRIES={v} is too large")))?;
+        }
+        if let Some(v) = ky("KY_CACHE_TTL_MS") {
+            config = config.cache_ttl(Duration::from_millis(parse_number("KY_CACHE_TTL_MS", &v)?));
+        }
+        config.ca_file = ky("KY_CA_FILE").map(PathBuf::from);
+        let first = |names: &[&'static str]| {
+            names
+                .iter()
+                .find_map(|&n| lookup(n).filter(|v| !v.is_empty()).map(|v| (n, v)))
+        };
+        config.proxy = Proxy::Environment(EnvProxy {
+            https: first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]),
+            http: first(&["http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy"]),
+            no_proxy: lookup("NO_PROXY").or_else(|| lookup("no_proxy")),
+        });
+        Ok(config)
+    }
+
+    /// Base URL of the API, e.g. `https://api.kuaiyugo.com` or `http://127.0.0.1:8080/prefix`.
+    /// `http://` is accepted only for loopback hosts.
+    pub fn base_url(mut self, url: impl Into<String>) -> Config {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Whole-call deadline, retries and backoff included (1 ms to 10 min).
+    pub fn timeout(mut self, timeout: Duration) -> Config {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Retries after the first attempt for network errors and 5xx (0 to 10).
+    pub fn max_retries(mut self, retries: u32) -> Config {
+        self.max_retries = retries;
+        self
+    }
+
+    /// How long a token is served from cache; zero disables the cache. Capped at
+    /// [`MAX_CACHE_TTL`] (5 minutes).
+    pub fn cache_ttl(mut self, ttl: Duration) -> Config {
+        self.cache_ttl = ttl.min(MAX_CACHE_TTL);
+        self
+    }
+
+    /// A PEM file of extra root certificates, trusted on top of the system store.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Config {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    /// Proxy selection.
+    pub fn proxy(mut self, proxy: Proxy) -> Config {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Resolves host names only from this table and never asks DNS; a name not in it fails as
+    /// [`Status::Network`](crate::Status::Network). For pinning the API host and for offline tests.
+    pub fn static_hosts(mut self, hosts: impl IntoIterator<Item = (String, IpAddr)>) -> Config {
+        self.static_hosts = Some(hosts.into_iter().collect());
+        self
+    }
+
+    /// The configured cache lifetime (after the cap).
+    pub fn get_cache_ttl(&self) -> Duration {
+        self.cache_ttl
+    }
+
+    /// Checks every setting; returns the parsed base URL.
+    pub(crate) fn validate(&self) -> Result<BaseUrl, Error> {
+        if self.timeout.is_zero() || self.timeout > MAX_TIMEOUT {
+            return Err(Error::invalid(format!(
+                "timeout must be between 1 ms and {} ms (KY_TIMEOUT_MS), got {} ms",
+                MAX_TIMEOUT.as_millis(),
+                self.timeout.as_millis()
+            )));
+        }
+        if self.max_retries > MAX_RETRIES {
+            return Err(Error::invalid(format!(
+                "max retries must be at most {MAX_RETRIES} (KY_MAX_RETRIES), got {}",
+                self.max_retries
+            )));
+        }
+        BaseUrl::parse(&self.base_url)
+    }
+
+    /// The proxy URL to use for `base`, and the name of the setting it came from.
+    pub(crate) fn effective_proxy(&self, base: &BaseUrl) -> Option<(&str, &str)> {
+        match &self.proxy {
+            Proxy::None => None,
+            Proxy::Url(url) => Some(("the configured proxy", url.as_str())),
+            Proxy::Environment(env) => {
+                let (name, url) = if base.https { &env.https } else { &env.http }.as_ref()?;
+                let exempt = match &env.no_proxy {
+                    None => is_loopback_host(&base.host),
+                    Some(list) => no_proxy_matches(list, &base.host),
+                };
+                (!exempt).then_some((*name, url.as_str()))
+            }
+        }
+    }
+}
+
+fn parse_number(name: &str, value: &str) -> Result<u64, Error> {
+    value.trim().parse::<u64>().map_err(|_| {
+        Error::invalid(format!(
+            "{name}={} is not a non-negative whole number",
+            sanitize(value, 40)
+        ))
+    })
+}
+
+/// A validated base URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BaseUrl {
+    /// Without a trailing slash, ready for `{url}/api/config/…`.
+    pub url: String,
+    pub https: bool,
+    /// Host without IPv6 brackets.
+    pub host: String,
+    /// `host:port` for messages.
+    pub authority: String,
+}
+
+impl BaseUrl {
+    pub(crate) fn parse(raw: &str) -> Result<BaseUrl, Error> {
+        let shown = sanitize(raw, 100);
+        let bad = |why: &str| Error::invalid(format!("base URL \"{shown}\" {why} (KY_BASE_URL)"));
+        let uri: ureq::http::Uri = raw.parse().map_err(|_| bad("is not a valid URL"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(bad("must start with https://")),
+        };
+        let authority = uri.authority().ok_or_else(|| bad("has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(bad("must not contain credentials"));
+        }
+        if raw.contains('?') || raw.contains('#') {
+            return Err(bad("must not have a query or fragment"));
+        }
+        let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(bad("has no host"));
+        }
+        if !https && !is_loopback_host(host) {
+            return Err(bad(
+                "uses http:// for a non-loopback host; only https:// is allowed there",
+            ));
+        }
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        Ok(BaseUrl {
+            url: raw.trim_end_matches('/').to_owned(),
+            https,
+            host: host.to_ascii_lowercase(),
+            authority: format!("{}:{port}", authority.host()),
+        })
+    }
+}
+
+/// `localhost`, 127.0.0.0/8 or ::1.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// curl-style `NO_PROXY` matching: `*`, exact names, domain suffixes (`example.com` and
+/// `.example.com` both match `api.example.com`), IP addresses and CIDR ranges; ports ignored.
+pub(crate) fn no_proxy_matches(list: &str, host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host_ip = host.parse::<IpAddr>().ok();
+    list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
+        if entry == "*" {
+            return true;
+        }
+        if let Some((net, bits)) = entry.split_once('/') {
+            return match (host_ip, net.parse::<IpAddr>(), bits.parse::<u32>()) {
+                (Some(ip), Ok(net), Ok(bits)) => in_cidr(ip, net, bits),
+                _ => false,
+            };
+        }
+        let entry = strip_port(entry).trim_start_matches('[').trim_end_matches(']');
+        if let (Some(ip), Ok(e)) = (host_ip, entry.parse::<IpAddr>()) {
+            return ip == e;
+        }
+        let domain = entry.trim_start_matches('.');
+        host.eq_ignore_ascii_case(domain)
+            || (host.len() > domain.len()
+                && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain)
+                && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
+    })
+}
+
+fn strip_port(entry: &str) -> &str {
+    match entry.rsplit_once(':') {
+        // `host:port`, but not a bare IPv6 address.
+        Some((host, port)) if !host.contains(':') && port.parse::<u16>().is_ok() => host,
+        _ => entry,
+    }
+}
+
+fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) if bits <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) if bits <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_without_environment() {
+        let c = Config::from_lookup(env(&[])).unwrap();
+        assert_eq!(c.base_url, DEFAULT_BASE_URL);
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.max_retries, 2);
+        assert_eq!(c.cache_ttl, Duration::from_secs(60));
+        assert!(c.ca_file.is_none());
+        let base = c.validate().unwrap();
+        assert_eq!(base.authority, "api.kuaiyugo.com:443");
+        assert!(c.effective_proxy(&base).is_none());
+    }
+
+    #[test]
+    fn environment_overrides_and_ttl_cap() {
+        let c = Config::from_lookup(env(&[
+            ("KY_BASE_URL", "http://127.0.0.1:9/prefix/"),
+            ("KY_TIMEOUT_MS", "250"),
+            ("KY_MAX_RETRIES", "0"),
+            ("KY_CACHE_TTL_MS", "999999"),
+            ("KY_CA_FILE", "/tmp/ca.pem"),
+        ]))
+        .unwrap();
+        assert_eq!(c.timeout, Duration::from_millis(250));
+        assert_eq!(c.max_retries, 0);
+        assert_eq!(c.cache_ttl, MAX_CACHE_TTL);
+        assert_eq!(c.ca_file.as_deref(), Some(std::path::Path::new("/tmp/ca.pem")));
+        assert_eq!(c.validate().unwrap().url, "http://127.0.0.1:9/prefix");
+        let c = Config::from_lookup(env(&[("KY_CACHE_TTL_MS", "0"), ("KY_TIMEOUT_MS", "")]))
+            .unwrap();
+        assert_eq!(c.cache_ttl, Duration::ZERO);
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT, "empty counts as unset");
+    }
+
+    #[test]
+    fn malformed_environment_is_an_error_naming_the_variable() {
+        for (name, value, expect) in [
+            ("KY_TIMEOUT_MS", "abc", "KY_TIMEOUT_MS=abc is not"),
+            ("KY_TIMEOUT_MS", "-5", "KY_TIMEOUT_MS=-5"),
+            ("KY_TIMEOUT_MS", "1.5", "KY_TIMEOUT_MS=1.5"),
+            ("KY_MAX_RETRIES", "two", "KY_MAX_RETRIES=two"),
+            ("KY_MAX_RETRIES", "99999999999", "KY_MAX_RETRIES=99999999999 is too large"),
+            ("KY_CACHE_TTL_MS", "1e3", "KY_CACHE_TTL_MS=1e3"),
+        ] {
+            let e = Config::from_lookup(env(&[(name, value)])).unwrap_err();
+            assert_eq!(e.status(), Status::InvalidArgument);
+            assert!(e.message().contains(expect), "{}", e.message());
+        }
+        for (name, value, expect) in [
+            ("KY_TIMEOUT_MS", "0", "timeout must be between"),
+            ("KY_TIMEOUT_MS", "600001", "timeout must be between"),
+            ("KY_MAX_RETRIES", "11", "at most 10"),
+        ] {
+            let e = Config::from_lookup(env(&[(name, value)]))
+                .unwrap()
+                .validate()
+                .unwrap_err();
+            assert!(e.message().contains(expect), "{}", e.message());
+        }
+    }
+
+    #[test]
+    fn base_url_rules() {
+        for ok in [
+            "https://api.kuaiyugo.com",
+            "https://api.kuaiyugo.com/",
+            "https://gw.example.com:8443/tianmu",
+            "http://localhost:8080",
+            "http://127.0.0.2:1",
+            "http://[::1]:8080/p",
+        ] {
+            BaseUrl::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for (bad, why) in [
+            ("http://api.kuaiyugo.com", "non-loopback"),
+            ("http://10.0.0.1", "non-loopback"),
+            ("http://localhost.evil.com", "non-loopback"),
+            ("ftp://x", "must start with https://"),
+            ("api.kuaiyugo.com", "must start with https://"),
+            ("https://user:pw@api.kuaiyugo.com", "credentials"),
+            ("https://api.kuaiyugo.com/?a=1", "query"),
+            ("https://", "not a valid URL"),
+            ("", "not a valid URL"),
+        ] {
+            let e = BaseUrl::parse(bad).unwrap_err();
+            assert_eq!(e.status(), Status::InvalidArgument);
+            assert!(e.message().contains(why), "{bad}: {}", e.message());
+            assert!(!e.message().contains("pw@"), "{}", e.message());
+        }
+        let b = BaseUrl::parse("http://[::1]:8080").unwrap();
+        assert_eq!((b.host.as_str(), b.authority.as_str()), ("::1", "[::1]:8080"));
+    }
+
+    #[test]
+    fn proxy_selection_from_environment() {
+        let prod = BaseUrl::parse(DEFAULT_BASE_URL).unwrap();
+        let local = BaseUrl::parse("http://127.0.0.1:8080").unwrap();
+        let c = Config::from_lookup(env(&[
+            ("HTTPS_PROXY", "http://user:secret@proxy:3128"),
+            ("http_proxy", "http://plain:3128"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.effective_proxy(&prod),
+            Some(("HTTPS_PROXY", "http://user:secret@proxy:3128"))
+        );
+        assert_eq!(c.effective_proxy(&local), None, "loopback exempt by default");
+        assert!(!format!("{c:?}").contains("secret"));
+
+        let c = Config::from_lookup(env(&[("ALL_PROXY", "http://all:1"), ("NO_PROXY", "")]))
+            .unwrap();
+        assert_eq!(c.effective_proxy(&prod), Some(("ALL_PROXY", "http://all:1")));
+        assert_eq!(
+            c.effective_proxy(&local),
+            Some(("ALL_PROXY", "http://all:1")),
+            "explicitly empty NO_PROXY exempts nothing"
+        );
+        let c = Config::from_lookup(env(&[
+            ("https_proxy", "http://p:1"),
+            ("no_proxy", ".kuaiyugo.com"),
+        ]))
+        .unwrap();
+        assert_eq!(c.effective_proxy(&prod), None);
+    }
+
+    #[test]
+    fn no_proxy_patterns() {
+        let cases = [
+            ("*", "anything.com", true),
+            ("kuaiyugo.com", "api.kuaiyugo.com", true),
+            (".kuaiyugo.com", "api.kuaiyugo.com", true),
+            ("kuaiyugo.com", "kuaiyugo.com", true),
+            ("kuaiyugo.com", "evilkuaiyugo.com", false),
+            ("other.com, api.kuaiyugo.com:443", "api.kuaiyugo.com", true),
+            ("10.0.0.0/8", "10.1.2.3", true),
+            ("10.0.0.0/8", "11.1.2.3", false),
+            ("127.0.0.1", "127.0.0.1", true),
+            ("::1", "::1", true),
+            ("[::1]", "[::1]", true),
+            ("fd00::/8", "fd12::1", true),
+            ("", "api.kuaiyugo.com", false),
+        ];
+        for (list, host, expect) in cases {
+            assert_eq!(no_proxy_matches(list, host), expect, "{list} vs {host}");
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! One token fetch over HTTP: request, retries inside the deadline, status and body checks, and
+//! the mapping of transport failures to [`Status`]. Knows HTTP and JSON, nothing of caching or C.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ureq::Agent;
+use ureq::config::Config as AgentConfig;
+use ureq::http::Uri;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+use crate::config::{BaseUrl, Config};
+use crate::error::{Error, Status, sanitize};
+use crate::response::{error_body_msg, parse_token_response};
+use crate::token::AccessToken;
+
+/// Bodies larger than this are refused without being read whole (a token is a few hundred bytes).
+pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
+/// How much of a non-2xx body is read to quote its `msg`.
+const MAX_ERROR_BODY_BYTES: u64 = 4096;
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Fetches tokens from one configured API endpoint. Shareable across threads.
+pub(crate) struct Fetcher {
+    agent: Agent,
+    base: BaseUrl,
+    timeout: Duration,
+    max_retries: u32,
+    /// " via the proxy from HTTPS_PROXY", for messages (never the proxy URL: it may hold a password).
+    via: String,
+}
+
+impl Fetcher {
+    pub(crate) fn new(config: &Config) -> Result<Fetcher, Error> {
+        let base = config.validate()?;
+        let (proxy, via) = match config.effective_proxy(&base) {
+            None => (None, String::new()),
+            Some((source, url)) => {
+                let proxy = ureq::Proxy::new(url).map_err(|_| {
+                    Error::invalid(format!(
+                        "the proxy URL from {source} is not valid (expected http://[user:password@]host:port)"
+                    ))
+                })?;
+                (Some(proxy), format!(" via the proxy from {source}"))
+            }
+        };
+        let agent_config = AgentConfig::builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .https_only(base.https)
+            .user_agent(concat!("ky-access-token/", env!("CARGO_PKG_VERSION")))
+            .accept("application/json")
+            .proxy(proxy)
+            .tls_config(tls_config(config)?)
+            .timeout_global(Some(config.timeout))
+            .build();
+        let agent = match &config.static_hosts {
+            Some(table) => Agent::with_parts(
+                agent_config,
+                DefaultConnector::new(),
+                StaticResolver(table.clone()),
+            ),
+            None => Agent::with_parts(agent_config, DefaultConnector::new(), DefaultResolver::default()),
+        };
+        Ok(Fetcher {
+            agent,
+            base,
+            timeout: config.timeout,
+            max_retries: config.max_retries,
+            via,
+        })
+    }
+
+    /// Fetches the token for a validated program id: up to `1 + max_retries` attempts for
+    /// network errors and 5xx, exponential backoff with jitter, all inside one deadline.
+    pub(crate) fn fetch(&self, program_id: &str) -> Result<AccessToken, Error> {
+        let url = format!(
+            "{}/api/config/v1/programs/{program_id}/accesstoken",
+            self.base.url
+        );
+        let deadline = Instant::now() + self.timeout;
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let result = if remaining.is_zero() {
+                Err(self.timeout_error())
+            } else {
+                self.attempt(&url, remaining)
+            };
+            let err = match result {
+                Ok(token) => return Ok(token),
+                Err(err) => err,
+            };
+            let suffix = if attempts > 1 {
+                format!(" (after {attempts} attempts)")
+            } else {
+                String::new()
+            };
+            if !err.is_retryable() || attempts > self.max_retries {
+                return Err(err.with_suffix(&suffix));
+            }
+            let pause = backoff(attempts - 1);
+            if Instant::now() + pause >= deadline {
+                return Err(err.with_suffix(&suffix).with_suffix(" (no time left to retry)"));
+            }
+            std::thread::sleep(pause);
+        }
+    }
+
+    fn attempt(&self, url: &str, remaining: Duration) -> Result<AccessToken, Error> {
+        let mut response = self
+            .agent
+            .get(url)
+            .config()
+            .timeout_global(Some(remaining))
+            .build()
+            .call()
+            .map_err(|e| self.transport_error(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            // Best effort: quote the upstream `msg` of a small JSON error body.
+            let msg = response
+                .body_mut()
+                .with_config()
+                .limit(MAX_ERROR_BODY_BYTES)
+                .read_to_vec()
+                .ok()
+                .and_then(|body| error_body_msg(&body))
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            let hint = if status.is_redirection() {
+                " (redirects are not followed; check KY_BASE_URL)"
+            } else {
+                ""
+            };
+            let err = Error::new(
+                Status::HttpStatus,
+                format!(
+                    "HTTP {} {} from {}{}{msg}{hint}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or(""),
+                    self.base.authority,
+                    self.via
+                ),
+            );
+            return Err(if status.is_server_error() { err.retryable() } else { err });
+        }
+        let declared = response
+            .headers()
+            .get(ureq::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let Some(len) = declared.filter(|&len| len > MAX_BODY_BYTES) {
+            return Err(Error::bad_response(format!(
+                "response body of {len} bytes exceeds the {MAX_BODY_BYTES}-byte limit"
+            )));
+        }
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => Error::bad_response(format!(
+                    "response body exceeds the {MAX_BODY_BYTES}-byte limit"
+                )),
+                other => self.transport_error(other),
+            })?;
+        parse_token_response(&body)
+    }
+
+    fn timeout_error(&self) -> Error {
+        Error::new(
+            Status::Timeout,
+            format!(
+                "no complete answer from {}{} within {} ms (KY_TIMEOUT_MS)",
+                self.base.authority,
+                self.via,
+                self.timeout.as_millis()
+            ),
+        )
+    }
+
+    /// Maps a transport failure to a status and a message that says where it happened.
+    fn transport_error(&self, e: ureq::Error) -> Error {
+        let at = format!("{}{}", self.base.authority, self.via);
+        let network = |what: String| Error::new(Status::Network, what).retryable();
+        let tls = |detail: String| {
+            Error::new(
+                Status::Tls,
+                format!(
+                    "TLS with {at} failed: {detail} (is the server's CA trusted? see KY_CA_FILE / SSL_CERT_FILE)"
+                ),
+            )
+        };
+        match e {
+            ureq::Error::Timeout(_) => self.timeout_error(),
+            ureq::Error::HostNotFound => network(format!(
+                "could not resolve host {}{}",
+                self.base.host, self.via
+            )),
+            ureq::Error::ConnectionFailed => network(format!("could not connect to {at}")),
+            ureq::Error::Io(io) => {
+                if let Some(rustls_error) = io
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                {
+                    return tls(rustls_error.to_string());
+                }
+                match io.kind() {
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => self.timeout_error(),
+                    io::ErrorKind::ConnectionRefused => {
+                        network(format!("connection to {at} refused"))
+                    }
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
+                        network(format!("connection to {at} was reset"))
+                    }
+                    io::ErrorKind::UnexpectedEof => network(format!(
+                        "{at} closed the connection before a complete answer"
+                    )),
+                    io::ErrorKind::InvalidData => {
+                        tls(format!("unexpected data during the handshake ({io})"))
+                    }
+                    _ => network(format!("I/O error talking to {at}: {io}")),
+                }
+            }
+            ureq::Error::Rustls(r) => tls(r.to_string()),
+            ureq::Error::Tls(what) => tls(what.to_owned()),
+            ureq::Error::Pem(p) => tls(format!("bad PEM: {p}")),
+            ureq::Error::ConnectProxyFailed(why) => network(format!(
+                "the proxy{} refused to connect to {}: {}",
+                self.via.trim_start_matches(" via the proxy"),
+                self.base.authority,
+                sanitize(&why, 100)
+            )),
+            ureq::Error::InvalidProxyUrl => Error::invalid("the proxy URL is not valid"),
+            ureq::Error::Protocol(p) => Error::bad_response(format!(
+                "{at} did not answer valid HTTP/1.1: {p}"
+            )),
+            ureq::Error::LargeResponseHeader(..) => {
+                Error::bad_response(format!("{at} sent response headers that are too large"))
+            }
+            ureq::Error::BodyExceedsLimit(_) => {
+                Error::bad_response("response body exceeds the size limit")
+            }
+            ureq::Error::BodyStalled => network(format!("{at} stopped sending the body")),
+            ureq::Error::RequireHttpsOnly(_) | ureq::Error::TlsRequired => Error::invalid(format!(
+                "refusing to talk plain HTTP to {at}"
+            )),
+            other => network(format!("request to {at} failed: {other}")),
+        }
+    }
+}
+
+/// Exponential backoff, 100 ms doubling to at most 2 s, with "equal jitter" (50–100 %) so many
+/// game servers restarted together do not retry in lockstep.
+fn backoff(retry: u32) -> Duration {
+    let full = FIRST_BACKOFF
+        .saturating_mul(1u32.checked_shl(retry).unwrap_or(u32::MAX))
+        .min(MAX_BACKOFF);
+    full / 2 + full.mul_f64(jitter() / 2.0)
+}
+
+/// A number in [0, 1) that differs per call; the std hasher's random keys are the entropy.
+fn jitter() -> f64 {
+    use std::hash::BuildHasher;
+    let bits = std::collections::hash_map::RandomState::new().hash_one(Instant::now());
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// System roots (platform verifier) by default; with `ca_file`, the system store plus that file.
+fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
+    let roots = match &config.ca_file {
+        None => RootCerts::PlatformVerifier,
+        Some(path) => {
+            let shown = path.display();
+            let pem = std::fs::read(path)
+                .map_err(|e| Error::invalid(format!("cannot read CA file {shown} (KY_CA_FILE): {e}")))?;
+            let mut certs = Vec::new();
+            for item in ureq::tls::parse_pem(&pem) {
+                match item {
+                    Ok(PemItem::Certificate(cert)) => certs.push(cert),
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Err(Error::invalid(format!(
+                            "CA file {shown} (KY_CA_FILE) is not valid PEM: {e}"
+                        )));
+                    }
+                }
+            }
+            if certs.is_empty() {
+                return Err(Error::invalid(format!(
+                    "CA file {shown} (KY_CA_FILE) contains no PEM certificates"
+                )));
+            }
+            // The platform verifier cannot take extra roots through ureq, so load the system
+            // store ourselves (honours SSL_CERT_FILE / SSL_CERT_DIR) and trust both.
+            let system = rustls_native_certs::load_native_certs();
+            certs.extend(
+                system
+                    .certs
+                    .iter()
+                    .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
+            );
+            RootCerts::Specific(Arc::new(certs))
+        }
+    };
+    Ok(TlsConfig::builder().root_certs(roots).build())
+}
+
+/// Resolves names only from a fixed table, never through DNS (see `Config::static_hosts`).
+#[derive(Debug)]
+struct StaticResolver(Vec<(String, IpAddr)>);
+
+impl Resolver for StaticResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        _config: &AgentConfig,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = uri
+            .port_u16()
+            .unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+        let mut out = self.empty();
+        out.truncate(0);
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            out.push(SocketAddr::new(ip, port));
+        }
+        for (name, ip) in &self.0 {
+            if name.eq_ignore_ascii_case(host) {
+                // Extra entries beyond the array's capacity are dropped, not an error.
+                let _ = out.try_push(SocketAddr::new(*ip, port));
+            }
+        }
+        if out.len() == 0 {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        for retry in 0..20 {
+            let full = (FIRST_BACKOFF * 2u32.pow(retry.min(10))).min(MAX_BACKOFF);
+            let b = backoff(retry);
+            assert!(b >= full / 2 && b <= full, "retry {retry}: {b:?}");
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The panic boundary every `extern "C"` function body runs inside, and the checked readers and
+//! writers of C arguments. No business logic: that lives in `client`.
+//!
+//! A panic must never unwind into C (Rust ≥ 1.81 would abort the host process): it is caught here
+//! and reported as `KY_ERR_INTERNAL` with the panic's message.
+
+use std::any::Any;
+use std::ffi::{CString, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use super::last_error;
+use super::status::ky_status;
+use crate::error::{Error, Status};
+use crate::program_id::{MAX_PROGRAM_ID_LEN, validate_program_id};
+
+/// A failed FFI call: the error, plus the buffer size the caller needs for `BufferTooSmall`.
+pub(crate) struct Failure {
+    pub error: Error,
+    pub required_size: usize,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure {
+            error,
+            required_size: 0,
+        }
+    }
+}
+
+/// Runs a status-returning body: success clears this thread's last error, failure records it.
+pub(crate) fn status_call(body: impl FnOnce() -> Result<(), Failure>) -> ky_status {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => {
+            last_error::clear();
+            ky_status::KY_OK
+        }
+        Ok(Err(failure)) => {
+            last_error::set(&failure.error, failure.required_size);
+            failure.error.status().into()
+        }
+        Err(payload) => {
+            last_error::set(&panic_error(payload), 0);
+            ky_status::KY_ERR_INTERNAL
+        }
+    }
+}
+
+/// Runs a pointer-returning body: NULL on failure (recorded like `status_call`).
+pub(crate) fn pointer_call<T>(body: impl FnOnce() -> Result<*mut T, Error>) -> *mut T {
+    let mut out = std::ptr::null_mut();
+    let status = status_call(|| {
+        out = body()?;
+        Ok(())
+    });
+    if status == ky_status::KY_OK {
+        out
+    } else {
+        std::ptr::null_mut()
+    }
+}
+
+/// Runs a body that cannot fail and does not touch the last error; `fallback` if it panics.
+pub(crate) fn infallible_call<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+fn panic_error(payload: Box<dyn Any + Send>) -> Error {
+    let what = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(non-string panic payload)");
+    Error::internal(format!(
+        "internal error (caught panic: {what}); please report this bug"
+    ))
+}
+
+/// Reads and validates a C program id, looking at no more than `MAX_PROGRAM_ID_LEN + 1` bytes,
+/// so an unterminated or huge string is rejected without scanning it.
+///
+/// # Safety
+/// `ptr` is NULL or points to memory readable up to its NUL or `MAX_PROGRAM_ID_LEN + 1` bytes.
+pub(crate) unsafe fn program_id<'a>(ptr: *const c_char) -> Result<&'a str, Error> {
+    if ptr.is_null() {
+        return Err(Error::invalid("program_id is NULL"));
+    }
+    let mut len = 0;
+    // SAFETY: per the contract, every byte up to the NUL (or the limit) is readable.
+    while len <= MAX_PROGRAM_ID_LEN && unsafe { *ptr.add(len) } != 0 {
+        len += 1;
+    }
+    // SAFETY: the `len` bytes just read are initialised and live for the call.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+    validate_program_id(bytes)
+}
+
+/// Checks an output buffer before any I/O: NULL is allowed only with `len == 0` (a size query).
+pub(crate) fn check_out_buf(out_buf: *mut c_char, len: usize) -> Result<(), Error> {
+    if out_buf.is_null() && len > 0 {
+        return Err(Error::invalid(format!("out_buf is NULL but len is {len}")));
+    }
+    Ok(())
+}
+
+/// Copies `token` and a NUL into `out_buf`; on `BufferTooSmall` writes only `out_buf[0] = 0`
+/// (when `len > 0`) and reports the size needed.
+///
+/// # Safety
+/// `out_buf` is NULL (then `len == 0`) or writable for `len` bytes.
+pub(crate) unsafe fn write_token(token: &[u8], out_buf: *mut c_char, len: usize) -> Result<(), Failure> {
+    let needed = token.len() + 1;
+    if len < needed {
+        if len > 0 {
+            // SAFETY: `len > 0`, so the first byte is writable.
+            unsafe { *out_buf = 0 };
+        }
+        return Err(Failure {
+            error: Error::new(
+                Status::BufferTooSmall,
+                format!(
+                    "the token needs a buffer of {needed} bytes (including the NUL) but len is {len}; \
+                     ky_last_required_size() returns the size needed"
+                ),
+            ),
+            required_size: needed,
+        });
+    }
+    // SAFETY: `out_buf` is writable for `len >= needed` bytes and cannot overlap the token,
+    // which Rust owns.
+    unsafe {
+        std::ptr::copy_nonoverlapping(token.as_ptr(), out_buf.cast::<u8>(), token.len());
+        *out_buf.add(token.len()) = 0;
+    }
+    Ok(())
+}
+
+/// A heap copy of `token` with a NUL, for `ky_string_free`. Allocated with room for the NUL up
+/// front so no unzeroed copy is left behind by a reallocation.
+pub(crate) fn alloc_token(token: &[u8]) -> Result<*mut c_char, Error> {
+    let mut bytes = Vec::with_capacity(token.len() + 1);
+    bytes.extend_from_slice(token);
+    CString::new(bytes)
+        .map(CString::into_raw)
+        .map_err(|_| Error::internal("token contains a NUL byte"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    #[test]
+    fn a_panic_becomes_internal_with_its_message() {
+        let status = status_call(|| panic!("boom {}", 42));
+        assert_eq!(status, ky_status::KY_ERR_INTERNAL);
+        // SAFETY: message_ptr never returns NULL and the string lives until the next call.
+        let msg = unsafe { CStr::from_ptr(last_error::message_ptr()) }.to_str().unwrap();
+        assert!(msg.contains("caught panic: boom 42"), "{msg}");
+        let p: *mut u8 = pointer_call(|| panic!("static str"));
+        assert!(p.is_null());
+        assert_eq!(infallible_call(7, || panic!("x")), 7);
+    }
+
+    #[test]
+    fn success_clears_the_last_error() {
+        status_call(|| Err(Error::api(40001, "API error 40001: invalid credential").into()));
+        assert_eq!(last_error::api_err(), 40001);
+        assert_eq!(status_call(|| Ok(())), ky_status::KY_OK);
+        assert_eq!(last_error::api_err(), 0);
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(last_error::message_ptr()) }.to_bytes(), b"");
+    }
+
+    #[test]
+    fn program_id_reads_at_most_33_bytes() {
+        // No NUL within the first 33 bytes: must stop at 33 and reject, not run off the end.
+        let unterminated = [b'a'; 33];
+        let e = unsafe { program_id(unterminated.as_ptr().cast()) }.unwrap_err();
+        assert!(e.message().contains("longer than 32"));
+        let ok = c"223fc70098ad11e9a5898928ba7882e6";
+        assert_eq!(unsafe { program_id(ok.as_ptr()) }.unwrap(), ok.to_str().unwrap());
+        assert!(unsafe { program_id(std::ptr::null()) }.is_err());
+    }
+
+    #[test]
+    fn write_token_never_writes_past_len() {
+        let mut buf = [0x55u8; 8];
+        let f = unsafe { write_token(b"abcdef", buf.as_mut_ptr().cast(), 4) }.unwrap_err();
+        assert_eq!(f.required_size, 7);
+        assert_eq!(f.error.status(), Status::BufferTooSmall);
+        assert_eq!(buf, [0, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55]);
+        unsafe { write_token(b"abcdef", buf.as_mut_ptr().cast(), 7) }.ok().unwrap();
+        assert_eq!(&buf, b"abcdef\0\x55");
+        let f = unsafe { write_token(b"abc", std::ptr::null_mut(), 0) }.unwrap_err();
+        assert_eq!(f.required_size, 4);
+    }
+}

@@ -248,7 +248,7 @@ pub(crate) struct BaseUrl {
 
 impl BaseUrl {
     pub(crate) fn parse(raw: &str) -> Result<BaseUrl, Error> {
-        let shown = sanitize(raw, 100);
+        let shown = sanitize(&redact_userinfo(raw), 100);
         let bad = |why: &str| Error::invalid(format!("base URL \"{shown}\" {why} (KY_BASE_URL)"));
         let uri: ureq::http::Uri = raw.parse().map_err(|_| bad("is not a valid URL"))?;
         let https = match uri.scheme_str() {
@@ -279,6 +279,16 @@ impl BaseUrl {
             host: host.to_ascii_lowercase(),
             authority: format!("{}:{port}", authority.host()),
         })
+    }
+}
+
+/// `scheme://user:pw@host/…` → `scheme://***@host/…`, so a URL can be quoted in a message.
+pub(crate) fn redact_userinfo(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -440,6 +450,10 @@ mod tests {
             assert!(e.message().contains(why), "{bad}: {}", e.message());
             assert!(!e.message().contains("pw@"), "{}", e.message());
         }
+        assert_eq!(
+            redact_userinfo("http://u:p@h:1/x@y"),
+            "http://***@h:1/x@y"
+        );
         let b = BaseUrl::parse("http://[::1]:8080").unwrap();
         assert_eq!((b.host.as_str(), b.authority.as_str()), ("::1", "[::1]:8080"));
     }

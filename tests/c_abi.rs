@@ -1,0 +1,182 @@
+//! Compiles tests/c/test_api.c against the committed header and the freshly built shared library
+//! (as C11 and as C++17, with -Wall -Wextra -Werror -pedantic) and runs it against the sandbox,
+//! under valgrind memcheck when available (required when CI=true).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use ky_sandbox::{SAMPLE_PROGRAM_ID, Sandbox, SandboxOptions};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// target/<profile>/, where cargo put libky_access_token.so for this test run.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf(); // …/deps/x → …/
+    assert!(
+        dir.join("libky_access_token.so").exists(),
+        "{} has no libky_access_token.so; run through `cargo test`",
+        dir.display()
+    );
+    dir
+}
+
+fn tool_available(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Builds the test program once per test binary; both language modes must compile cleanly.
+fn test_program() -> &'static Path {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        assert!(tool_available("gcc"), "gcc is required for the C ABI tests");
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-tests");
+        std::fs::create_dir_all(&out).unwrap();
+        let lib = lib_dir();
+        let rpath = format!("-Wl,-rpath,{}", lib.display());
+        let compile = |compiler: &str, lang: &[&str], output: &Path| {
+            let result = Command::new(compiler)
+                .args(lang)
+                .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-pthread"])
+                .arg("-I")
+                .arg(root().join("include"))
+                .arg(root().join("tests/c/test_api.c"))
+                .arg("-o")
+                .arg(output)
+                .arg("-L")
+                .arg(&lib)
+                .arg(&rpath)
+                .arg("-lky_access_token")
+                .output()
+                .unwrap();
+            assert!(
+                result.status.success(),
+                "{compiler} failed:\n{}",
+                String::from_utf8_lossy(&result.stderr)
+            );
+        };
+        assert!(tool_available("g++"), "g++ is required for the C++ header check");
+        compile("g++", &["-x", "c++", "-std=c++17"], &out.join("test_api_cpp"));
+        let program = out.join("test_api");
+        compile("gcc", &["-std=c11"], &program);
+        program
+    })
+}
+
+/// Runs the test program with `env`, under valgrind when possible; returns its stdout.
+fn run(args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> String {
+    let program = test_program();
+    let use_valgrind = tool_available("valgrind");
+    assert!(
+        use_valgrind || !in_ci(),
+        "valgrind is required when CI=true (apt-get install valgrind)"
+    );
+    if !use_valgrind {
+        eprintln!("WARNING: valgrind not found; running the C tests without memcheck");
+    }
+    let mut command = if use_valgrind {
+        let mut c = Command::new("valgrind");
+        c.args([
+            "--quiet",
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect",
+        ])
+        .arg(format!(
+            "--suppressions={}",
+            root().join("tests/valgrind.supp").display()
+        ))
+        .arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    command.args(args).env("KY_MAX_RETRIES", "1").env("KY_TIMEOUT_MS", "3000");
+    for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        command.env_remove(name);
+    }
+    for name in remove {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "test_api {args:?} failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains(", 0 failed"), "{stdout}");
+    stdout
+}
+
+#[test]
+fn c_test_program_against_the_sandbox() {
+    let sandbox = Sandbox::start_default().unwrap();
+    let base = sandbox.base_url();
+    let out = run(&["main"], &[("KY_BASE_URL", &base)], &[]);
+    eprintln!("{out}");
+    assert_eq!(sandbox.requests("c-inv"), 2, "invalidate must cause exactly one refetch");
+    assert_eq!(sandbox.requests("slow-1000"), 1, "16 threads, one upstream request");
+    assert_eq!(sandbox.requests(SAMPLE_PROGRAM_ID), 1, "sample token is cached");
+    assert_eq!(sandbox.requests("fault-http-500"), 2, "KY_MAX_RETRIES=1: two attempts");
+    assert_eq!(sandbox.requests("big-token-4096"), 1);
+}
+
+#[test]
+fn c_network_and_configuration_failures() {
+    let dead = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
+    };
+    run(&["expect", "3", "abc", "refused"], &[("KY_BASE_URL", &dead)], &[]);
+    run(
+        &["expect", "1", "abc", "KY_TIMEOUT_MS=soon"],
+        &[("KY_BASE_URL", &dead), ("KY_TIMEOUT_MS", "soon")],
+        &[],
+    );
+    run(
+        &["expect", "1", "abc", "only https://"],
+        &[("KY_BASE_URL", "http://api.kuaiyugo.com")],
+        &[],
+    );
+}
+
+#[test]
+fn c_tls_trust_via_ky_ca_file_and_ssl_cert_file() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sandbox = Sandbox::start(SandboxOptions {
+        tls_dir: Some(dir),
+        ..SandboxOptions::default()
+    })
+    .unwrap();
+    let base = sandbox.base_url();
+    let ca = sandbox.ca_pem_path().unwrap();
+    let ca = ca.to_str().unwrap();
+    // Extra root on top of the system store.
+    run(&["expect", "0", SAMPLE_PROGRAM_ID], &[("KY_BASE_URL", &base), ("KY_CA_FILE", ca)], &[]);
+    // The system store itself, pointed elsewhere the OpenSSL way.
+    run(
+        &["expect", "0", SAMPLE_PROGRAM_ID],
+        &[("KY_BASE_URL", &base), ("SSL_CERT_FILE", ca)],
+        &["SSL_CERT_DIR", "KY_CA_FILE"],
+    );
+    // Not trusted: refused as TLS.
+    run(
+        &["expect", "5", SAMPLE_PROGRAM_ID, "certificate"],
+        &[("KY_BASE_URL", &base)],
+        &["SSL_CERT_FILE", "SSL_CERT_DIR", "KY_CA_FILE"],
+    );
+    assert_eq!(sandbox.requests(SAMPLE_PROGRAM_ID), 2, "no request over the refused handshake");
+}

@@ -263,7 +263,10 @@ impl BaseUrl {
         if raw.contains('?') || raw.contains('#') {
             return Err(bad("must not have a query or fragment"));
         }
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         if host.is_empty() {
             return Err(bad("has no host"));
         }
@@ -285,7 +288,9 @@ impl BaseUrl {
 /// `scheme://user:pw@host/…` → `scheme://***@host/…`, so a URL can be quoted in a message.
 pub(crate) fn redact_userinfo(url: &str) -> String {
     let start = url.find("://").map_or(0, |i| i + 3);
-    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
     match url[start..end].rfind('@') {
         Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
         None => url.to_owned(),
@@ -303,26 +308,31 @@ pub(crate) fn is_loopback_host(host: &str) -> bool {
 pub(crate) fn no_proxy_matches(list: &str, host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let host_ip = host.parse::<IpAddr>().ok();
-    list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
-        if entry == "*" {
-            return true;
-        }
-        if let Some((net, bits)) = entry.split_once('/') {
-            return match (host_ip, net.parse::<IpAddr>(), bits.parse::<u32>()) {
-                (Some(ip), Ok(net), Ok(bits)) => in_cidr(ip, net, bits),
-                _ => false,
-            };
-        }
-        let entry = strip_port(entry).trim_start_matches('[').trim_end_matches(']');
-        if let (Some(ip), Ok(e)) = (host_ip, entry.parse::<IpAddr>()) {
-            return ip == e;
-        }
-        let domain = entry.trim_start_matches('.');
-        host.eq_ignore_ascii_case(domain)
-            || (host.len() > domain.len()
-                && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain)
-                && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
-    })
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            if let Some((net, bits)) = entry.split_once('/') {
+                return match (host_ip, net.parse::<IpAddr>(), bits.parse::<u32>()) {
+                    (Some(ip), Ok(net), Ok(bits)) => in_cidr(ip, net, bits),
+                    _ => false,
+                };
+            }
+            let entry = strip_port(entry)
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            if let (Some(ip), Ok(e)) = (host_ip, entry.parse::<IpAddr>()) {
+                return ip == e;
+            }
+            let domain = entry.trim_start_matches('.');
+            host.eq_ignore_ascii_case(domain)
+                || (host.len() > domain.len()
+                    && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain)
+                    && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
+        })
 }
 
 fn strip_port(entry: &str) -> &str {
@@ -387,10 +397,13 @@ mod tests {
         assert_eq!(c.timeout, Duration::from_millis(250));
         assert_eq!(c.max_retries, 0);
         assert_eq!(c.cache_ttl, MAX_CACHE_TTL);
-        assert_eq!(c.ca_file.as_deref(), Some(std::path::Path::new("/tmp/ca.pem")));
+        assert_eq!(
+            c.ca_file.as_deref(),
+            Some(std::path::Path::new("/tmp/ca.pem"))
+        );
         assert_eq!(c.validate().unwrap().url, "http://127.0.0.1:9/prefix");
-        let c = Config::from_lookup(env(&[("KY_CACHE_TTL_MS", "0"), ("KY_TIMEOUT_MS", "")]))
-            .unwrap();
+        let c =
+            Config::from_lookup(env(&[("KY_CACHE_TTL_MS", "0"), ("KY_TIMEOUT_MS", "")])).unwrap();
         assert_eq!(c.cache_ttl, Duration::ZERO);
         assert_eq!(c.timeout, DEFAULT_TIMEOUT, "empty counts as unset");
     }
@@ -402,7 +415,11 @@ mod tests {
             ("KY_TIMEOUT_MS", "-5", "KY_TIMEOUT_MS=-5"),
             ("KY_TIMEOUT_MS", "1.5", "KY_TIMEOUT_MS=1.5"),
             ("KY_MAX_RETRIES", "two", "KY_MAX_RETRIES=two"),
-            ("KY_MAX_RETRIES", "99999999999", "KY_MAX_RETRIES=99999999999 is too large"),
+            (
+                "KY_MAX_RETRIES",
+                "99999999999",
+                "KY_MAX_RETRIES=99999999999 is too large",
+            ),
             ("KY_CACHE_TTL_MS", "1e3", "KY_CACHE_TTL_MS=1e3"),
         ] {
             let e = Config::from_lookup(env(&[(name, value)])).unwrap_err();
@@ -450,12 +467,12 @@ mod tests {
             assert!(e.message().contains(why), "{bad}: {}", e.message());
             assert!(!e.message().contains("pw@"), "{}", e.message());
         }
-        assert_eq!(
-            redact_userinfo("http://u:p@h:1/x@y"),
-            "http://***@h:1/x@y"
-        );
+        assert_eq!(redact_userinfo("http://u:p@h:1/x@y"), "http://***@h:1/x@y");
         let b = BaseUrl::parse("http://[::1]:8080").unwrap();
-        assert_eq!((b.host.as_str(), b.authority.as_str()), ("::1", "[::1]:8080"));
+        assert_eq!(
+            (b.host.as_str(), b.authority.as_str()),
+            ("::1", "[::1]:8080")
+        );
     }
 
     #[test]
@@ -471,12 +488,19 @@ mod tests {
             c.effective_proxy(&prod),
             Some(("HTTPS_PROXY", "http://user:secret@proxy:3128"))
         );
-        assert_eq!(c.effective_proxy(&local), None, "loopback exempt by default");
+        assert_eq!(
+            c.effective_proxy(&local),
+            None,
+            "loopback exempt by default"
+        );
         assert!(!format!("{c:?}").contains("secret"));
 
-        let c = Config::from_lookup(env(&[("ALL_PROXY", "http://all:1"), ("NO_PROXY", "")]))
-            .unwrap();
-        assert_eq!(c.effective_proxy(&prod), Some(("ALL_PROXY", "http://all:1")));
+        let c =
+            Config::from_lookup(env(&[("ALL_PROXY", "http://all:1"), ("NO_PROXY", "")])).unwrap();
+        assert_eq!(
+            c.effective_proxy(&prod),
+            Some(("ALL_PROXY", "http://all:1"))
+        );
         assert_eq!(
             c.effective_proxy(&local),
             Some(("ALL_PROXY", "http://all:1")),

@@ -65,7 +65,11 @@ impl Fetcher {
                 DefaultConnector::new(),
                 StaticResolver(table.clone()),
             ),
-            None => Agent::with_parts(agent_config, DefaultConnector::new(), DefaultResolver::default()),
+            None => Agent::with_parts(
+                agent_config,
+                DefaultConnector::new(),
+                DefaultResolver::default(),
+            ),
         };
         Ok(Fetcher {
             agent,
@@ -107,7 +111,9 @@ impl Fetcher {
             }
             let pause = backoff(attempts - 1);
             if Instant::now() + pause >= deadline {
-                return Err(err.with_suffix(&suffix).with_suffix(" (no time left to retry)"));
+                return Err(err
+                    .with_suffix(&suffix)
+                    .with_suffix(" (no time left to retry)"));
             }
             std::thread::sleep(pause);
         }
@@ -149,7 +155,11 @@ impl Fetcher {
                     self.via
                 ),
             );
-            return Err(if status.is_server_error() { err.retryable() } else { err });
+            return Err(if status.is_server_error() {
+                err.retryable()
+            } else {
+                err
+            });
         }
         let declared = response
             .headers()
@@ -239,9 +249,9 @@ impl Fetcher {
                 sanitize(&why, 100)
             )),
             ureq::Error::InvalidProxyUrl => Error::invalid("the proxy URL is not valid"),
-            ureq::Error::Protocol(p) => Error::bad_response(format!(
-                "{at} did not answer valid HTTP/1.1: {p}"
-            )),
+            ureq::Error::Protocol(p) => {
+                Error::bad_response(format!("{at} did not answer valid HTTP/1.1: {p}"))
+            }
             ureq::Error::LargeResponseHeader(..) => {
                 Error::bad_response(format!("{at} sent response headers that are too large"))
             }
@@ -249,9 +259,9 @@ impl Fetcher {
                 Error::bad_response("response body exceeds the size limit")
             }
             ureq::Error::BodyStalled => network(format!("{at} stopped sending the body")),
-            ureq::Error::RequireHttpsOnly(_) | ureq::Error::TlsRequired => Error::invalid(format!(
-                "refusing to talk plain HTTP to {at}"
-            )),
+            ureq::Error::RequireHttpsOnly(_) | ureq::Error::TlsRequired => {
+                Error::invalid(format!("refusing to talk plain HTTP to {at}"))
+            }
             other => network(format!("request to {at} failed: {other}")),
         }
     }
@@ -279,8 +289,9 @@ fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
         None => RootCerts::PlatformVerifier,
         Some(path) => {
             let shown = path.display();
-            let pem = std::fs::read(path)
-                .map_err(|e| Error::invalid(format!("cannot read CA file {shown} (KY_CA_FILE): {e}")))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::invalid(format!("cannot read CA file {shown} (KY_CA_FILE): {e}"))
+            })?;
             let mut certs = Vec::new();
             for item in ureq::tls::parse_pem(&pem) {
                 match item {
@@ -328,7 +339,11 @@ impl Resolver for StaticResolver {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let port = uri
             .port_u16()
-            .unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+            .unwrap_or(if uri.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            });
         let mut out = self.empty();
         out.truncate(0);
         if let Ok(ip) = host.parse::<IpAddr>() {
@@ -340,6 +355,7 @@ impl Resolver for StaticResolver {
                 let _ = out.try_push(SocketAddr::new(*ip, port));
             }
         }
+        #[allow(clippy::len_zero, reason = "ureq's ArrayVec has no is_empty")]
         if out.len() == 0 {
             return Err(ureq::Error::HostNotFound);
         }

@@ -100,7 +100,8 @@ mod tests {
     use super::*;
     use crate::Status;
 
-    const SAMPLE: &str = r#"{"err":0,"data":{"accessToken":"27_t3e8Pqc7RzC1V8UB3r-SC9G"},"msg":"请求成功"}"#;
+    const SAMPLE: &str =
+        r#"{"err":0,"data":{"accessToken":"27_t3e8Pqc7RzC1V8UB3r-SC9G"},"msg":"请求成功"}"#;
 
     #[test]
     fn documented_sample_parses() {
@@ -123,22 +124,37 @@ mod tests {
     #[test]
     fn malformed_answers_are_bad_response() {
         let cases: &[(&str, &str)] = &[
-            (r#"{"err":0,"data":{"accessToken":"#, "not the expected JSON"),
+            (
+                r#"{"err":0,"data":{"accessToken":"#,
+                "not the expected JSON",
+            ),
             ("<html>gateway</html>", "not the expected JSON"),
             ("[]", "not the expected JSON"),
             ("", "not the expected JSON"),
             (r#"{"data":{"accessToken":"x"}}"#, "no \"err\""),
             (r#"{"err":"0","data":{"accessToken":"x"}}"#, "a string"),
-            (r#"{"err":0.5,"data":{"accessToken":"x"}}"#, "0.5, not an integer"),
+            (
+                r#"{"err":0.5,"data":{"accessToken":"x"}}"#,
+                "0.5, not an integer",
+            ),
             (r#"{"err":0,"data":null}"#, "not an object"),
             (r#"{"err":0}"#, "not an object"),
             (r#"{"err":0,"data":{}}"#, "no \"data.accessToken\""),
             (r#"{"err":0,"data":{"accessToken":""}}"#, "is empty"),
             (r#"{"err":0,"data":{"accessToken":12345}}"#, "a number"),
             (r#"{"err":0,"data":{"accessToken":null}}"#, "null"),
-            (r#"{"err":0,"data":{"accessToken":"ab\u0001SECRET"}}"#, "character 2"),
-            (r#"{"err":0,"data":{"accessToken":"ab\u0000SECRET"}}"#, "control"),
-            (r#"{"err":0,"data":{"accessToken":"ab\nSECRET"}}"#, "control"),
+            (
+                r#"{"err":0,"data":{"accessToken":"ab\u0001SECRET"}}"#,
+                "character 2",
+            ),
+            (
+                r#"{"err":0,"data":{"accessToken":"ab\u0000SECRET"}}"#,
+                "control",
+            ),
+            (
+                r#"{"err":0,"data":{"accessToken":"ab\nSECRET"}}"#,
+                "control",
+            ),
         ];
         for (body, reason) in cases {
             let e = parse_token_response(body.as_bytes()).unwrap_err();
@@ -153,7 +169,9 @@ mod tests {
     #[test]
     fn long_tokens_and_extra_fields_are_fine() {
         let long = "A".repeat(4096);
-        let body = format!(r#"{{"err":0,"extra":[1,2],"data":{{"accessToken":"{long}","expiresIn":7200}}}}"#);
+        let body = format!(
+            r#"{{"err":0,"extra":[1,2],"data":{{"accessToken":"{long}","expiresIn":7200}}}}"#
+        );
         assert_eq!(parse_token_response(body.as_bytes()).unwrap().len(), 4096);
     }
 

@@ -30,7 +30,10 @@ fn lib_dir() -> PathBuf {
 }
 
 fn tool_available(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Builds the test program once per test binary; both language modes must compile cleanly.
@@ -63,8 +66,15 @@ fn test_program() -> &'static Path {
                 String::from_utf8_lossy(&result.stderr)
             );
         };
-        assert!(tool_available("g++"), "g++ is required for the C++ header check");
-        compile("g++", &["-x", "c++", "-std=c++17"], &out.join("test_api_cpp"));
+        assert!(
+            tool_available("g++"),
+            "g++ is required for the C++ header check"
+        );
+        compile(
+            "g++",
+            &["-x", "c++", "-std=c++17"],
+            &out.join("test_api_cpp"),
+        );
         let program = out.join("test_api");
         compile("gcc", &["-std=c11"], &program);
         program
@@ -100,8 +110,18 @@ fn run(args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> String {
     } else {
         Command::new(program)
     };
-    command.args(args).env("KY_MAX_RETRIES", "1").env("KY_TIMEOUT_MS", "3000");
-    for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+    command
+        .args(args)
+        .env("KY_MAX_RETRIES", "1")
+        .env("KY_TIMEOUT_MS", "3000");
+    for name in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
         command.env_remove(name);
     }
     for name in remove {
@@ -126,10 +146,26 @@ fn c_test_program_against_the_sandbox() {
     let base = sandbox.base_url();
     let out = run(&["main"], &[("KY_BASE_URL", &base)], &[]);
     eprintln!("{out}");
-    assert_eq!(sandbox.requests("c-inv"), 2, "invalidate must cause exactly one refetch");
-    assert_eq!(sandbox.requests("slow-1000"), 1, "16 threads, one upstream request");
-    assert_eq!(sandbox.requests(SAMPLE_PROGRAM_ID), 1, "sample token is cached");
-    assert_eq!(sandbox.requests("fault-http-500"), 2, "KY_MAX_RETRIES=1: two attempts");
+    assert_eq!(
+        sandbox.requests("c-inv"),
+        2,
+        "invalidate must cause exactly one refetch"
+    );
+    assert_eq!(
+        sandbox.requests("slow-1000"),
+        1,
+        "16 threads, one upstream request"
+    );
+    assert_eq!(
+        sandbox.requests(SAMPLE_PROGRAM_ID),
+        1,
+        "sample token is cached"
+    );
+    assert_eq!(
+        sandbox.requests("fault-http-500"),
+        2,
+        "KY_MAX_RETRIES=1: two attempts"
+    );
     assert_eq!(sandbox.requests("big-token-4096"), 1);
 }
 
@@ -139,7 +175,11 @@ fn c_network_and_configuration_failures() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
     };
-    run(&["expect", "3", "abc", "refused"], &[("KY_BASE_URL", &dead)], &[]);
+    run(
+        &["expect", "3", "abc", "refused"],
+        &[("KY_BASE_URL", &dead)],
+        &[],
+    );
     run(
         &["expect", "1", "abc", "KY_TIMEOUT_MS=soon"],
         &[("KY_BASE_URL", &dead), ("KY_TIMEOUT_MS", "soon")],
@@ -165,7 +205,11 @@ fn c_tls_trust_via_ky_ca_file_and_ssl_cert_file() {
     let ca = sandbox.ca_pem_path().unwrap();
     let ca = ca.to_str().unwrap();
     // Extra root on top of the system store.
-    run(&["expect", "0", SAMPLE_PROGRAM_ID], &[("KY_BASE_URL", &base), ("KY_CA_FILE", ca)], &[]);
+    run(
+        &["expect", "0", SAMPLE_PROGRAM_ID],
+        &[("KY_BASE_URL", &base), ("KY_CA_FILE", ca)],
+        &[],
+    );
     // The system store itself, pointed elsewhere the OpenSSL way.
     run(
         &["expect", "0", SAMPLE_PROGRAM_ID],
@@ -178,5 +222,9 @@ fn c_tls_trust_via_ky_ca_file_and_ssl_cert_file() {
         &[("KY_BASE_URL", &base)],
         &["SSL_CERT_FILE", "SSL_CERT_DIR", "KY_CA_FILE"],
     );
-    assert_eq!(sandbox.requests(SAMPLE_PROGRAM_ID), 2, "no request over the refused handshake");
+    assert_eq!(
+        sandbox.requests(SAMPLE_PROGRAM_ID),
+        2,
+        "no request over the refused handshake"
+    );
 }

@@ -27,7 +27,9 @@ fn fails(client: &Client, id: &str) -> ky_access_token::Error {
 #[test]
 fn fetches_the_documented_sample_token() {
     let sandbox = Sandbox::start_default().unwrap();
-    let token = client(&sandbox).get_access_token(SAMPLE_PROGRAM_ID).unwrap();
+    let token = client(&sandbox)
+        .get_access_token(SAMPLE_PROGRAM_ID)
+        .unwrap();
     assert_eq!(token.as_str(), SAMPLE_TOKEN);
     assert_eq!(sandbox.requests(SAMPLE_PROGRAM_ID), 1);
     assert_eq!(
@@ -57,7 +59,12 @@ fn cached_token_is_served_without_a_request() {
     let client = client(&sandbox);
     let first = client.get_access_token("cached").unwrap();
     for _ in 0..10 {
-        assert!(client.get_access_token("cached").unwrap().same_fetch(&first));
+        assert!(
+            client
+                .get_access_token("cached")
+                .unwrap()
+                .same_fetch(&first)
+        );
     }
     assert_eq!(sandbox.requests("cached"), 1);
     // Each program has its own entry.
@@ -138,7 +145,11 @@ fn concurrent_callers_share_an_error_and_errors_are_not_cached() {
     assert_eq!(sandbox.requests("fault-api-error"), 1);
     sandbox.set_delay(Duration::ZERO);
     fails(&client, "fault-api-error");
-    assert_eq!(sandbox.requests("fault-api-error"), 2, "errors are not cached");
+    assert_eq!(
+        sandbox.requests("fault-api-error"),
+        2,
+        "errors are not cached"
+    );
 }
 
 #[test]
@@ -147,9 +158,15 @@ fn invalidate_makes_the_next_get_fetch_afresh() {
     let client = client(&sandbox);
     let old = client.get_access_token("inv").unwrap();
     let new_upstream = sandbox.rotate("inv");
-    assert_eq!(client.get_access_token("inv").unwrap().as_str(), old.as_str());
+    assert_eq!(
+        client.get_access_token("inv").unwrap().as_str(),
+        old.as_str()
+    );
     client.invalidate("inv").unwrap();
-    assert_eq!(client.get_access_token("inv").unwrap().as_str(), new_upstream);
+    assert_eq!(
+        client.get_access_token("inv").unwrap().as_str(),
+        new_upstream
+    );
     assert_eq!(sandbox.requests("inv"), 2);
     client.invalidate("never-fetched").unwrap();
     assert_eq!(
@@ -170,7 +187,10 @@ fn invalidate_during_a_fetch_keeps_its_stale_result_out_of_the_cache() {
     };
     let start = Instant::now();
     while sandbox.requests(id) == 0 {
-        assert!(start.elapsed() < Duration::from_secs(5), "fetch never arrived");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "fetch never arrived"
+        );
         thread::sleep(Duration::from_millis(5));
     }
     // The first fetch is now in flight with the old token. Rotate upstream and invalidate.
@@ -204,14 +224,26 @@ fn non_2xx_is_http_status_and_only_5xx_is_retried() {
     let err = fails(&client, "fault-http-404");
     assert_eq!(err.status(), Status::HttpStatus);
     assert!(err.message().contains("HTTP 404"), "{}", err.message());
-    assert!(err.message().contains("sandbox fault"), "quotes msg: {}", err.message());
+    assert!(
+        err.message().contains("sandbox fault"),
+        "quotes msg: {}",
+        err.message()
+    );
     assert_eq!(sandbox.requests("fault-http-404"), 1, "4xx is not retried");
 
     let err = fails(&client, "fault-http-500");
     assert_eq!(err.status(), Status::HttpStatus);
     assert!(err.message().contains("HTTP 500"), "{}", err.message());
-    assert!(err.message().contains("after 3 attempts"), "{}", err.message());
-    assert_eq!(sandbox.requests("fault-http-500"), 3, "1 attempt + 2 retries");
+    assert!(
+        err.message().contains("after 3 attempts"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(
+        sandbox.requests("fault-http-500"),
+        3,
+        "1 attempt + 2 retries"
+    );
 
     let err = fails(&client, "fault-http-429");
     assert_eq!(err.status(), Status::HttpStatus);
@@ -232,7 +264,11 @@ fn redirects_are_not_followed() {
     for code in ["301", "302", "307"] {
         let err = fails(&client, &format!("fault-http-{code}"));
         assert_eq!(err.status(), Status::HttpStatus);
-        assert!(err.message().contains(&format!("HTTP {code}")), "{}", err.message());
+        assert!(
+            err.message().contains(&format!("HTTP {code}")),
+            "{}",
+            err.message()
+        );
         assert!(err.message().contains("redirects are not followed"));
     }
     assert_eq!(sandbox.requests(SAMPLE_PROGRAM_ID), 0);
@@ -269,7 +305,11 @@ fn oversized_bodies_are_refused_without_reading_them() {
         assert_eq!(err.status(), Status::BadResponse, "{id}: {err}");
         assert!(err.message().contains("limit"), "{}", err.message());
         // Reading 64 MiB would take far longer than stopping at 1 MiB; a loose bound only.
-        assert!(start.elapsed() < Duration::from_secs(4), "{id}: {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "{id}: {:?}",
+            start.elapsed()
+        );
     }
 }
 
@@ -320,7 +360,11 @@ fn connection_refused_is_network_and_retried_within_bounds() {
     let err = fails(&client, "abc");
     assert_eq!(err.status(), Status::Network);
     assert!(err.message().contains("refused"), "{}", err.message());
-    assert!(err.message().contains("after 3 attempts"), "{}", err.message());
+    assert!(
+        err.message().contains("after 3 attempts"),
+        "{}",
+        err.message()
+    );
 }
 
 #[test]
@@ -336,7 +380,8 @@ fn unresolvable_host_is_network_without_any_dns_query() {
     let err = fails(&client, "abc");
     assert_eq!(err.status(), Status::Network);
     assert!(
-        err.message().contains("could not resolve host api.kuaiyugo.invalid"),
+        err.message()
+            .contains("could not resolve host api.kuaiyugo.invalid"),
         "{}",
         err.message()
     );
@@ -356,8 +401,23 @@ fn invalid_program_ids_never_reach_the_server() {
     let sandbox = Sandbox::start_default().unwrap();
     let client = client(&sandbox);
     let long = "x".repeat(33);
-    for id in ["", long.as_str(), "a/b", "..", "a%2F", "a?b", "a#b", "a b", "a\u{1}", "项目"] {
-        assert_eq!(fails(&client, id).status(), Status::InvalidArgument, "{id:?}");
+    for id in [
+        "",
+        long.as_str(),
+        "a/b",
+        "..",
+        "a%2F",
+        "a?b",
+        "a#b",
+        "a b",
+        "a\u{1}",
+        "项目",
+    ] {
+        assert_eq!(
+            fails(&client, id).status(),
+            Status::InvalidArgument,
+            "{id:?}"
+        );
     }
     assert_eq!(sandbox.total_requests(), 0);
 }
@@ -379,7 +439,10 @@ fn tls_with_a_throwaway_ca() {
 
     let trusted = Client::new(base.clone().ca_file(sandbox.ca_pem_path().unwrap())).unwrap();
     assert_eq!(
-        trusted.get_access_token(SAMPLE_PROGRAM_ID).unwrap().as_str(),
+        trusted
+            .get_access_token(SAMPLE_PROGRAM_ID)
+            .unwrap()
+            .as_str(),
         SAMPLE_TOKEN
     );
 
@@ -387,11 +450,21 @@ fn tls_with_a_throwaway_ca() {
     let err = fails(&untrusted, SAMPLE_PROGRAM_ID);
     assert_eq!(err.status(), Status::Tls, "{err}");
     assert!(err.message().contains("KY_CA_FILE"), "{}", err.message());
-    assert_eq!(sandbox.requests(SAMPLE_PROGRAM_ID), 1, "no request over a failed handshake");
+    assert_eq!(
+        sandbox.requests(SAMPLE_PROGRAM_ID),
+        1,
+        "no request over a failed handshake"
+    );
 
-    let missing = Client::new(base.ca_file(dir.join("nope.pem"))).err().unwrap();
+    let missing = Client::new(base.ca_file(dir.join("nope.pem")))
+        .err()
+        .unwrap();
     assert_eq!(missing.status(), Status::InvalidArgument);
-    assert!(missing.message().contains("nope.pem"), "{}", missing.message());
+    assert!(
+        missing.message().contains("nope.pem"),
+        "{}",
+        missing.message()
+    );
 }
 
 #[test]
@@ -422,11 +495,17 @@ fn proxy_settings_route_requests() {
         .base_url(sandbox.base_url())
         .max_retries(0)
     };
-    Client::new(env(None)).unwrap().get_access_token("p").unwrap();
+    Client::new(env(None))
+        .unwrap()
+        .get_access_token("p")
+        .unwrap();
     let err = fails(&Client::new(env(Some(""))).unwrap(), "p");
     assert_eq!(err.status(), Status::Network);
     assert!(err.message().contains("HTTP_PROXY"), "{}", err.message());
-    Client::new(env(Some("127.0.0.1"))).unwrap().get_access_token("p").unwrap();
+    Client::new(env(Some("127.0.0.1")))
+        .unwrap()
+        .get_access_token("p")
+        .unwrap();
     assert_eq!(sandbox.requests("p"), 2);
 }
 

@@ -26,7 +26,7 @@ fn committed_header_matches_the_sources() {
             .lines()
             .zip(generated.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(|| committed.lines().count().min(generated.lines().count()), |i| i);
+            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
         panic!(
             "include/ky_access_token.h is out of date (first difference at line {}).\n\
              Regenerate it with: KY_UPDATE_HEADER=1 cargo test --test header",

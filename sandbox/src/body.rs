@@ -20,7 +20,10 @@ pub(crate) enum Body {
         sleep: Pin<Box<tokio::time::Sleep>>,
     },
     /// `remaining` bytes of filler; `exact` false means chunked transfer (no Content-Length).
-    Stream { remaining: u64, exact: bool },
+    Stream {
+        remaining: u64,
+        exact: bool,
+    },
 }
 
 impl Body {
@@ -70,7 +73,9 @@ impl hyper::body::Body for Body {
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            Body::Whole(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Body::Whole(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
             Body::Trickle { remaining, .. } => SizeHint::with_exact(*remaining),
             Body::Stream {
                 remaining,

@@ -19,7 +19,10 @@ const HUGE_BODY: u64 = 64 * 1024 * 1024;
 
 /// The token the sandbox issues for `id` at `version` (0 = never rotated).
 pub(crate) fn default_token(id: &str, version: u64) -> String {
-    if let Some(len) = id.strip_prefix("big-token-").and_then(|n| n.parse::<usize>().ok()) {
+    if let Some(len) = id
+        .strip_prefix("big-token-")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
         return big_token(len.min(MAX_BIG_TOKEN), version);
     }
     match (id, version) {
@@ -33,7 +36,9 @@ fn big_token(len: usize, version: u64) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
     let mut token = String::from("27_");
     let offset = version as usize;
-    token.extend((0..len.saturating_sub(3)).map(|i| ALPHABET[(i * 7 + offset) % ALPHABET.len()] as char));
+    token.extend(
+        (0..len.saturating_sub(3)).map(|i| ALPHABET[(i * 7 + offset) % ALPHABET.len()] as char),
+    );
     token.truncate(len);
     token
 }
@@ -65,10 +70,16 @@ async fn route(state: &Shared, base_url: &str, request: Request<Incoming>) -> Re
     }
     let id = path
         .strip_suffix(TOKEN_PATH_SUFFIX)
-        .and_then(|p| p.rfind(TOKEN_PATH_MARKER).map(|i| &p[i + TOKEN_PATH_MARKER.len()..]))
+        .and_then(|p| {
+            p.rfind(TOKEN_PATH_MARKER)
+                .map(|i| &p[i + TOKEN_PATH_MARKER.len()..])
+        })
         .filter(|id| !id.contains('/'));
     let Some(id) = id else {
-        return json_response(StatusCode::NOT_FOUND, &json!({"err": 404, "msg": "not found", "data": null}));
+        return json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"err": 404, "msg": "not found", "data": null}),
+        );
     };
     if request.method() != Method::GET {
         return json_response(
@@ -114,12 +125,22 @@ async fn token_endpoint(id: &str, count: u64, token: String, base_url: &str) -> 
         .strip_prefix("fault-api-error-")
         .and_then(|n| n.parse::<i64>().ok())
     {
-        return json_response(StatusCode::OK, &json!({"err": err, "msg": "项目不存在", "data": null}));
+        return json_response(
+            StatusCode::OK,
+            &json!({"err": err, "msg": "项目不存在", "data": null}),
+        );
     }
-    if let Some(code) = id.strip_prefix("fault-http-").and_then(|n| n.parse::<u16>().ok()) {
+    if let Some(code) = id
+        .strip_prefix("fault-http-")
+        .and_then(|n| n.parse::<u16>().ok())
+    {
         if matches!(code, 301 | 302 | 303 | 307 | 308) {
-            let mut response = json_response(StatusCode::from_u16(code).unwrap_or(StatusCode::FOUND), &fault(code.into()));
-            let target = format!("{base_url}/api/config/v1/programs/{SAMPLE_PROGRAM_ID}/accesstoken");
+            let mut response = json_response(
+                StatusCode::from_u16(code).unwrap_or(StatusCode::FOUND),
+                &fault(code.into()),
+            );
+            let target =
+                format!("{base_url}/api/config/v1/programs/{SAMPLE_PROGRAM_ID}/accesstoken");
             if let Ok(v) = HeaderValue::from_str(&target) {
                 response.headers_mut().insert(LOCATION, v);
             }
@@ -130,18 +151,32 @@ async fn token_endpoint(id: &str, count: u64, token: String, base_url: &str) -> 
             _ => json_response(StatusCode::NOT_FOUND, &fault(404)),
         };
     }
-    if id.starts_with("big-token-") {
-        let valid = id["big-token-".len()..].parse::<usize>().is_ok_and(|n| n <= MAX_BIG_TOKEN);
-        return if valid { ok() } else { json_response(StatusCode::BAD_REQUEST, &fault(400)) };
+    if let Some(len) = id.strip_prefix("big-token-") {
+        let valid = len.parse::<usize>().is_ok_and(|n| n <= MAX_BIG_TOKEN);
+        return if valid {
+            ok()
+        } else {
+            json_response(StatusCode::BAD_REQUEST, &fault(400))
+        };
     }
     let raw = |content_type: &'static str, body: &'static str| {
         let mut response = Response::new(Body::whole(body));
-        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         response
     };
-    let data = |value: Value| json_response(StatusCode::OK, &json!({"err": 0, "msg": "ok", "data": value}));
+    let data = |value: Value| {
+        json_response(
+            StatusCode::OK,
+            &json!({"err": 0, "msg": "ok", "data": value}),
+        )
+    };
     match id {
-        "fault-api-error" => json_response(StatusCode::OK, &json!({"err": 40013, "msg": "项目不存在", "data": null})),
+        "fault-api-error" => json_response(
+            StatusCode::OK,
+            &json!({"err": 40013, "msg": "项目不存在", "data": null}),
+        ),
         "fault-5xx-once" | "fault-5xx-twice" => {
             let failures = if id == "fault-5xx-once" { 1 } else { 2 };
             if count <= failures {
@@ -157,20 +192,36 @@ async fn token_endpoint(id: &str, count: u64, token: String, base_url: &str) -> 
         "fault-number-token" => data(json!({"accessToken": 12345})),
         "fault-null-data" => data(Value::Null),
         "fault-control-token" => data(json!({"accessToken": "abc\u{1}def"})),
-        "fault-err-string" => json_response(StatusCode::OK, &json!({"err": "0", "data": {"accessToken": token}})),
-        "fault-err-float" => json_response(StatusCode::OK, &json!({"err": 0.5, "data": {"accessToken": token}})),
+        "fault-err-string" => json_response(
+            StatusCode::OK,
+            &json!({"err": "0", "data": {"accessToken": token}}),
+        ),
+        "fault-err-float" => json_response(
+            StatusCode::OK,
+            &json!({"err": 0.5, "data": {"accessToken": token}}),
+        ),
         "fault-slow-headers" => {
             tokio::time::sleep(Duration::from_secs(30)).await;
             ok()
         }
         "fault-slow-body" => with_json_type(Response::new(Body::trickle(1000))),
-        "fault-huge-body" => with_json_type(Response::new(Body::Stream { remaining: HUGE_BODY, exact: true })),
-        "fault-huge-chunked" => with_json_type(Response::new(Body::Stream { remaining: HUGE_BODY, exact: false })),
+        "fault-huge-body" => with_json_type(Response::new(Body::Stream {
+            remaining: HUGE_BODY,
+            exact: true,
+        })),
+        "fault-huge-chunked" => with_json_type(Response::new(Body::Stream {
+            remaining: HUGE_BODY,
+            exact: false,
+        })),
         _ => ok(),
     }
 }
 
-async fn control_endpoint(state: &Shared, request: Request<Incoming>, path: &str) -> Response<Body> {
+async fn control_endpoint(
+    state: &Shared,
+    request: Request<Incoming>,
+    path: &str,
+) -> Response<Body> {
     let method = request.method().clone();
     let ok = || json_response(StatusCode::OK, &json!({"ok": true}));
     match (method, path.split_once('/').unwrap_or((path, ""))) {
@@ -204,16 +255,23 @@ async fn control_endpoint(state: &Shared, request: Request<Incoming>, path: &str
                 lock(state).delay = Duration::from_millis(ms);
                 ok()
             }
-            Err(_) => json_response(StatusCode::BAD_REQUEST, &json!({"ok": false, "msg": "delay in ms"})),
+            Err(_) => json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({"ok": false, "msg": "delay in ms"}),
+            ),
         },
-        _ => json_response(StatusCode::NOT_FOUND, &json!({"ok": false, "msg": "unknown control endpoint"})),
+        _ => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"ok": false, "msg": "unknown control endpoint"}),
+        ),
     }
 }
 
 fn with_json_type(mut response: Response<Body>) -> Response<Body> {
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     response
 }
 

@@ -86,7 +86,10 @@ impl Sandbox {
         if !addr.ip().is_loopback() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("ky-sandbox binds loopback addresses only, not {}", addr.ip()),
+                format!(
+                    "ky-sandbox binds loopback addresses only, not {}",
+                    addr.ip()
+                ),
             ));
         }
         let (acceptor, ca_pem) = match &opts.tls_dir {
@@ -148,7 +151,11 @@ impl Sandbox {
 
     /// Access-token requests seen for `program_id` (every outcome, faults included).
     pub fn requests(&self, program_id: &str) -> u64 {
-        lock(&self.state).requests.get(program_id).copied().unwrap_or(0)
+        lock(&self.state)
+            .requests
+            .get(program_id)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn total_requests(&self) -> u64 {

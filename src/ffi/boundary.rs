@@ -108,7 +108,11 @@ pub(crate) fn check_out_buf(out_buf: *mut c_char, len: usize) -> Result<(), Erro
 ///
 /// # Safety
 /// `out_buf` is NULL (then `len == 0`) or writable for `len` bytes.
-pub(crate) unsafe fn write_token(token: &[u8], out_buf: *mut c_char, len: usize) -> Result<(), Failure> {
+pub(crate) unsafe fn write_token(
+    token: &[u8],
+    out_buf: *mut c_char,
+    len: usize,
+) -> Result<(), Failure> {
     let needed = token.len() + 1;
     if len < needed {
         if len > 0 {
@@ -155,7 +159,9 @@ mod tests {
         let status = status_call(|| panic!("boom {}", 42));
         assert_eq!(status, ky_status::KY_ERR_INTERNAL);
         // SAFETY: message_ptr never returns NULL and the string lives until the next call.
-        let msg = unsafe { CStr::from_ptr(last_error::message_ptr()) }.to_str().unwrap();
+        let msg = unsafe { CStr::from_ptr(last_error::message_ptr()) }
+            .to_str()
+            .unwrap();
         assert!(msg.contains("caught panic: boom 42"), "{msg}");
         let p: *mut u8 = pointer_call(|| panic!("static str"));
         assert!(p.is_null());
@@ -169,7 +175,10 @@ mod tests {
         assert_eq!(status_call(|| Ok(())), ky_status::KY_OK);
         assert_eq!(last_error::api_err(), 0);
         // SAFETY: as above.
-        assert_eq!(unsafe { CStr::from_ptr(last_error::message_ptr()) }.to_bytes(), b"");
+        assert_eq!(
+            unsafe { CStr::from_ptr(last_error::message_ptr()) }.to_bytes(),
+            b""
+        );
     }
 
     #[test]
@@ -179,7 +188,10 @@ mod tests {
         let e = unsafe { program_id(unterminated.as_ptr().cast()) }.unwrap_err();
         assert!(e.message().contains("longer than 32"));
         let ok = c"223fc70098ad11e9a5898928ba7882e6";
-        assert_eq!(unsafe { program_id(ok.as_ptr()) }.unwrap(), ok.to_str().unwrap());
+        assert_eq!(
+            unsafe { program_id(ok.as_ptr()) }.unwrap(),
+            ok.to_str().unwrap()
+        );
         assert!(unsafe { program_id(std::ptr::null()) }.is_err());
     }
 
@@ -190,7 +202,9 @@ mod tests {
         assert_eq!(f.required_size, 7);
         assert_eq!(f.error.status(), Status::BufferTooSmall);
         assert_eq!(buf, [0, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55]);
-        unsafe { write_token(b"abcdef", buf.as_mut_ptr().cast(), 7) }.ok().unwrap();
+        unsafe { write_token(b"abcdef", buf.as_mut_ptr().cast(), 7) }
+            .ok()
+            .unwrap();
         assert_eq!(&buf, b"abcdef\0\x55");
         let f = unsafe { write_token(b"abc", std::ptr::null_mut(), 0) }.unwrap_err();
         assert_eq!(f.required_size, 4);

@@ -30,10 +30,11 @@ pub const KY_TOKEN_BUFFER_SIZE: usize = 1024;
 /// The longest valid program id, in bytes (ids are 1-32 characters of `A-Z a-z 0-9 _ -`).
 pub const KY_MAX_PROGRAM_ID_LEN: usize = 32;
 
-const VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-    Ok(version) => version,
-    Err(_) => panic!("the package version contains a NUL"),
-};
+const VERSION: &CStr =
+    match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(version) => version,
+        Err(_) => panic!("the package version contains a NUL"),
+    };
 
 /// Writes the access token for `program_id`, NUL-terminated, into `out_buf`.
 ///
@@ -163,7 +164,9 @@ pub extern "C" fn ky_version() -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn ky_status_name(status: i32) -> *const c_char {
     infallible_call(c"KY_ERR_UNKNOWN".as_ptr(), || {
-        Status::from_code(status).map_or(c"KY_ERR_UNKNOWN", Status::c_name).as_ptr()
+        Status::from_code(status)
+            .map_or(c"KY_ERR_UNKNOWN", Status::c_name)
+            .as_ptr()
     })
 }
 

@@ -10,3 +10,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (Rust unit + integration tests, C ABI tests under valgrind, header drift)"
 cargo test --workspace --locked
+echo "== quickstart (README's first command: sandbox + C example through the release library)"
+bash examples/quickstart.sh

@@ -101,6 +101,11 @@ async fn route(state: &Shared, base_url: &str, request: Request<Incoming>) -> Re
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        if id.starts_with("rotating-") {
+            // Simulates Tianmu refreshing between every two fetches.
+            s.overrides.remove(id);
+            *s.versions.entry(id.to_owned()).or_insert(0) = count - 1;
+        }
         (count, s.delay, s.token(id))
     };
     if !delay.is_zero() {

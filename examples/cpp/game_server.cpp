@@ -1,0 +1,61 @@
+// A game-server-style loop: get the token on every tick (a cache hit almost always), call a WeChat
+// API with it, and when WeChat says the token is no longer valid, invalidate and fetch again.
+//
+//   KY_BASE_URL=http://127.0.0.1:8080 ./game_server [PROGRAM_ID]
+//
+// The default id, `rotating-demo`, makes the sandbox issue a new token on every request, as if
+// Tianmu had refreshed it in between.
+//
+// The WeChat call is simulated locally (no network): it rejects the first token it sees with
+// errcode 40001, as WeChat does after Tianmu's hourly refresh once the 5-minute overlap is over.
+#include <cstdio>
+#include <string>
+
+#include "ky_access_token.hpp"
+
+namespace {
+
+// WeChat errcodes meaning "this access_token is not (or no longer) valid".
+constexpr int kInvalidCredential = 40001;
+constexpr int kAccessTokenExpired = 42001;
+
+// Stand-in for e.g. POST https://api.weixin.qq.com/wxa/msg_sec_check?access_token=...
+int call_wechat_api(const std::string &token, const std::string &rejected_token) {
+    return token == rejected_token ? kInvalidCredential : 0;
+}
+
+std::string redacted(const std::string &token) {
+    return token.substr(0, 6) + "... (" + std::to_string(token.size()) + " bytes)";
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const std::string program_id = argc > 1 ? argv[1] : "rotating-demo";
+    try {
+        // Pretend WeChat already considers the currently served token stale.
+        const std::string stale = ky::get_access_token(program_id);
+        int refreshed = 0;
+        for (int tick = 1; tick <= 5; ++tick) {
+            std::string token = ky::get_access_token(program_id);
+            int errcode = call_wechat_api(token, stale);
+            if (errcode == kInvalidCredential || errcode == kAccessTokenExpired) {
+                // Never fetch from WeChat yourself (that would invalidate Tianmu's token): drop the
+                // cached copy and ask Tianmu again.
+                std::printf("tick %d: WeChat errcode %d for %s -> invalidate and refetch\n", tick,
+                            errcode, redacted(token).c_str());
+                ky::invalidate_access_token(program_id);
+                token = ky::get_access_token(program_id);
+                errcode = call_wechat_api(token, stale);
+                ++refreshed;
+            }
+            std::printf("tick %d: token %s, WeChat errcode %d\n", tick, redacted(token).c_str(), errcode);
+            if (errcode != 0) return 1;
+        }
+        std::printf("done: %d refresh(es)\n", refreshed);
+        return 0;
+    } catch (const ky::Error &e) {
+        std::fprintf(stderr, "game_server: %s\n", e.what());
+        return static_cast<int>(e.status());
+    }
+}

@@ -9,24 +9,11 @@ use std::sync::OnceLock;
 
 use ky_sandbox::{SAMPLE_PROGRAM_ID, Sandbox, SandboxOptions};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{compile, root};
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// target/<profile>/, where cargo put libky_access_token.so for this test run.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf(); // …/deps/x → …/
-    assert!(
-        dir.join("libky_access_token.so").exists(),
-        "{} has no libky_access_token.so; run through `cargo test`",
-        dir.display()
-    );
-    dir
 }
 
 fn tool_available(tool: &str) -> bool {
@@ -40,44 +27,13 @@ fn tool_available(tool: &str) -> bool {
 fn test_program() -> &'static Path {
     static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
     PROGRAM.get_or_init(|| {
-        assert!(tool_available("gcc"), "gcc is required for the C ABI tests");
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-tests");
-        std::fs::create_dir_all(&out).unwrap();
-        let lib = lib_dir();
-        let rpath = format!("-Wl,-rpath,{}", lib.display());
-        let compile = |compiler: &str, lang: &[&str], output: &Path| {
-            let result = Command::new(compiler)
-                .args(lang)
-                .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-pthread"])
-                .arg("-I")
-                .arg(root().join("include"))
-                .arg(root().join("tests/c/test_api.c"))
-                .arg("-o")
-                .arg(output)
-                .arg("-L")
-                .arg(&lib)
-                .arg(&rpath)
-                .arg("-lky_access_token")
-                .output()
-                .unwrap();
-            assert!(
-                result.status.success(),
-                "{compiler} failed:\n{}",
-                String::from_utf8_lossy(&result.stderr)
-            );
-        };
-        assert!(
-            tool_available("g++"),
-            "g++ is required for the C++ header check"
-        );
         compile(
             "g++",
             &["-x", "c++", "-std=c++17"],
-            &out.join("test_api_cpp"),
+            "tests/c/test_api.c",
+            "test_api_cpp",
         );
-        let program = out.join("test_api");
-        compile("gcc", &["-std=c11"], &program);
-        program
+        compile("gcc", &["-std=c11"], "tests/c/test_api.c", "test_api")
     })
 }
 

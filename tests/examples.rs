@@ -1,47 +1,13 @@
 //! The C and C++ examples compile cleanly (-Wall -Wextra -Werror -pedantic) against the committed
 //! header and work against the sandbox, so the README's snippets cannot rot.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn build(compiler: &str, std: &[&str], source: &str, name: &str) -> PathBuf {
-    let lib = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("examples");
-    std::fs::create_dir_all(&out).unwrap();
-    let program = out.join(name);
-    let result = Command::new(compiler)
-        .args(std)
-        .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
-        .arg("-I")
-        .arg(root().join("include"))
-        .arg(root().join(source))
-        .arg("-o")
-        .arg(&program)
-        .arg("-L")
-        .arg(&lib)
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-lky_access_token")
-        .output()
-        .unwrap_or_else(|e| panic!("{compiler} is required: {e}"));
-    assert!(
-        result.status.success(),
-        "{compiler} {source}:\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    program
-}
+mod common;
+use common::compile;
 
 fn run(program: &Path, base: &str, args: &[&str]) -> Output {
     Command::new(program)
@@ -59,7 +25,7 @@ fn c_example_prints_the_token_or_a_clear_error() {
         ("gcc", &["-std=c11"][..], "get_token"),
         ("g++", &["-x", "c++", "-std=c++17"][..], "get_token_cpp"),
     ] {
-        let program = build(compiler, std, "examples/c/get_token.c", name);
+        let program = compile(compiler, std, "examples/c/get_token.c", name);
         let ok = run(&program, &sandbox.base_url(), &[]);
         assert!(ok.status.success());
         assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), SAMPLE_TOKEN);
@@ -83,7 +49,7 @@ fn c_example_prints_the_token_or_a_clear_error() {
 #[test]
 fn cpp_game_server_invalidates_after_40001_and_gets_a_fresh_token() {
     let sandbox = Sandbox::start_default().unwrap();
-    let program = build(
+    let program = compile(
         "g++",
         &["-std=c++17"],
         "examples/cpp/game_server.cpp",

@@ -9,6 +9,12 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (Rust unit + integration tests, C ABI tests under valgrind, header drift)"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
 echo "== quickstart (README's first command: sandbox + C example through the release library)"
 bash examples/quickstart.sh
+
+# One closing line for the whole run (cargo prints one per test binary, the last often "0 passed").
+passed=$(awk '/^test result: ok\./ { sum += $4 } END { print sum + 0 }' "$log")
+echo "all tests: ${passed} passed, 0 failed"

@@ -185,11 +185,6 @@ impl Config {
         self
     }
 
-    /// The configured cache lifetime (after the cap).
-    pub fn get_cache_ttl(&self) -> Duration {
-        self.cache_ttl
-    }
-
     /// Checks every setting; returns the parsed base URL.
     pub(crate) fn validate(&self) -> Result<BaseUrl, Error> {
         if self.timeout.is_zero() || self.timeout > MAX_TIMEOUT {

@@ -75,7 +75,12 @@ impl Client {
     /// The token for `program_id`: from cache while younger than the TTL, otherwise fetched
     /// (once, however many threads ask at the same time).
     pub fn get_access_token(&self, program_id: &str) -> Result<AccessToken, Error> {
-        let id = validate_program_id(program_id.as_bytes())?;
+        self.get_validated(validate_program_id(program_id.as_bytes())?)
+    }
+
+    /// [`Client::get_access_token`] for an id the caller already validated (the C boundary does,
+    /// while reading it), so the hot path checks it once.
+    pub(crate) fn get_validated(&self, id: &str) -> Result<AccessToken, Error> {
         if let Some(token) = self.cached(id) {
             return Ok(token);
         }

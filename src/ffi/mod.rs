@@ -69,7 +69,7 @@ pub unsafe extern "C" fn ky_get_access_token(
         check_out_buf(out_buf, len)?;
         // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
         let id = unsafe { boundary::program_id(program_id) }?;
-        let token = default_client()?.get_access_token(id)?;
+        let token = default_client()?.get_validated(id)?;
         // SAFETY: the caller guarantees `out_buf` is writable for `len` bytes.
         unsafe { boundary::write_token(token.as_bytes(), out_buf, len) }
     })
@@ -89,7 +89,7 @@ pub unsafe extern "C" fn ky_get_access_token_alloc(program_id: *const c_char) ->
     pointer_call(|| {
         // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
         let id = unsafe { boundary::program_id(program_id) }?;
-        let token = default_client()?.get_access_token(id)?;
+        let token = default_client()?.get_validated(id)?;
         alloc_token(token.as_bytes())
     })
 }

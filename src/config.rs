@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::clock::{Clock, ManualClock};
 use crate::error::{Error, sanitize};
 
 /// Where the token is served in production.
@@ -26,6 +27,15 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(60_000);
 /// Cap on the cache lifetime: after Tianmu refreshes the token (hourly), WeChat keeps the old one
 /// valid for only 5 minutes, so a token cached longer than that may already be dead.
 pub const MAX_CACHE_TTL: Duration = Duration::from_millis(300_000);
+/// Default refresh-ahead point, as a fraction of the cache TTL.
+pub const DEFAULT_REFRESH_AHEAD: f64 = 0.8;
+/// Default (and longest) time since a token was fetched during which it is still served when
+/// refreshing fails: WeChat keeps a replaced token valid for 5 minutes.
+pub const MAX_STALE_IF_ERROR: Duration = Duration::from_millis(300_000);
+/// Longest accepted user-agent suffix.
+pub const MAX_USER_AGENT_SUFFIX: usize = 64;
+/// Most program ids in a prefetch list.
+pub const MAX_PREFETCH: usize = 1024;
 
 /// How the client reaches the API through a proxy.
 #[derive(Clone, Default)]
@@ -77,9 +87,16 @@ pub struct Config {
     pub(crate) timeout: Duration,
     pub(crate) max_retries: u32,
     pub(crate) cache_ttl: Duration,
+    pub(crate) connect_timeout: Option<Duration>,
     pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) ca_pem: Option<Vec<u8>>,
     pub(crate) proxy: Proxy,
     pub(crate) static_hosts: Option<Vec<(String, IpAddr)>>,
+    pub(crate) user_agent_suffix: Option<String>,
+    pub(crate) refresh_ahead: f64,
+    pub(crate) stale_if_error: Duration,
+    pub(crate) prefetch: Vec<String>,
+    pub(crate) clock: Clock,
 }
 
 impl Default for Config {
@@ -89,21 +106,30 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The defaults: production base URL, 5 s deadline, 2 retries, 60 s cache, system roots, no proxy.
+    /// The defaults: production base URL, 5 s deadline, 2 retries, 60 s cache, refresh-ahead at
+    /// 80 % of it, stale-if-error for 5 minutes, system roots, no proxy.
     pub fn new() -> Config {
         Config {
             base_url: DEFAULT_BASE_URL.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             max_retries: DEFAULT_MAX_RETRIES,
             cache_ttl: DEFAULT_CACHE_TTL,
+            connect_timeout: None,
             ca_file: None,
+            ca_pem: None,
             proxy: Proxy::None,
             static_hosts: None,
+            user_agent_suffix: None,
+            refresh_ahead: DEFAULT_REFRESH_AHEAD,
+            stale_if_error: MAX_STALE_IF_ERROR,
+            prefetch: Vec::new(),
+            clock: Clock::system(),
         }
     }
 
-    /// The defaults overridden by `KY_BASE_URL`, `KY_TIMEOUT_MS`, `KY_MAX_RETRIES`,
-    /// `KY_CACHE_TTL_MS`, `KY_CA_FILE` and the proxy variables. An empty `KY_*` variable counts
+    /// The defaults overridden by `KY_BASE_URL`, `KY_TIMEOUT_MS`, `KY_CONNECT_TIMEOUT_MS`,
+    /// `KY_MAX_RETRIES`, `KY_CACHE_TTL_MS`, `KY_REFRESH_AHEAD`, `KY_STALE_IF_ERROR_MS`,
+    /// `KY_CA_FILE`, `KY_USER_AGENT_SUFFIX` and the proxy variables. An empty `KY_*` variable counts
     /// as unset; a malformed one is an error naming it.
     pub fn from_env() -> Result<Config, Error> {
         Config::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
@@ -126,6 +152,25 @@ impl Config {
         if let Some(v) = ky("KY_CACHE_TTL_MS") {
             config = config.cache_ttl(Duration::from_millis(parse_number("KY_CACHE_TTL_MS", &v)?));
         }
+        if let Some(v) = ky("KY_CONNECT_TIMEOUT_MS") {
+            config.connect_timeout = Some(Duration::from_millis(parse_number(
+                "KY_CONNECT_TIMEOUT_MS",
+                &v,
+            )?));
+        }
+        if let Some(v) = ky("KY_REFRESH_AHEAD") {
+            config.refresh_ahead = v.trim().parse::<f64>().map_err(|_| {
+                Error::invalid(format!(
+                    "KY_REFRESH_AHEAD={} is not a number (a fraction of the TTL, e.g. 0.8; 0 turns it off)",
+                    sanitize(&v, 40)
+                ))
+            })?;
+        }
+        if let Some(v) = ky("KY_STALE_IF_ERROR_MS") {
+            config.stale_if_error =
+                Duration::from_millis(parse_number("KY_STALE_IF_ERROR_MS", &v)?);
+        }
+        config.user_agent_suffix = ky("KY_USER_AGENT_SUFFIX");
         config.ca_file = ky("KY_CA_FILE").map(PathBuf::from);
         let first = |names: &[&'static str]| {
             names
@@ -153,6 +198,13 @@ impl Config {
         self
     }
 
+    /// Deadline for opening a connection (TCP and TLS), within the whole-call timeout. Default:
+    /// only the whole-call timeout applies.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Config {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
     /// Retries after the first attempt for network errors and 5xx (0 to 10).
     pub fn max_retries(mut self, retries: u32) -> Config {
         self.max_retries = retries;
@@ -169,6 +221,53 @@ impl Config {
     /// A PEM file of extra root certificates, trusted on top of the system store.
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Config {
         self.ca_file = Some(path.into());
+        self
+    }
+
+    /// Extra root certificates as PEM text in memory, trusted on top of the system store (and of
+    /// [`Config::ca_file`] if both are given).
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Config {
+        self.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// Appended to the `User-Agent` header (`ky-access-token/VERSION SUFFIX`), e.g. your game's
+    /// name and version: printable ASCII, at most 64 characters.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Config {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Refresh-ahead point as a fraction of the cache TTL (default 0.8): a caller that finds a
+    /// token older than that gets it at once and one background refresh starts. `0` or `1` turns
+    /// refresh-ahead off (tokens are then refetched only when they expire).
+    pub fn refresh_ahead(mut self, fraction: f64) -> Config {
+        self.refresh_ahead = fraction;
+        self
+    }
+
+    /// How long after it was fetched the last good token may still be served when refreshing
+    /// it fails (default and maximum 5 minutes; zero turns stale-if-error off).
+    pub fn stale_if_error(mut self, window: Duration) -> Config {
+        self.stale_if_error = window;
+        self
+    }
+
+    /// Program ids to keep warm from a background thread, so that even the first call is a
+    /// cache hit. The thread stops when the client is dropped.
+    pub fn prefetch<I, S>(mut self, program_ids: I) -> Config
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.prefetch
+            .extend(program_ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Drives cache timing from `clock` instead of the system clock (for tests).
+    pub fn clock(mut self, clock: ManualClock) -> Config {
+        self.clock = Clock::Manual(clock);
         self
     }
 
@@ -200,7 +299,55 @@ impl Config {
                 self.max_retries
             )));
         }
+        if let Some(connect) = self.connect_timeout {
+            if connect.is_zero() || connect > MAX_TIMEOUT {
+                return Err(Error::invalid(format!(
+                    "connect timeout must be between 1 ms and {} ms (KY_CONNECT_TIMEOUT_MS), got {} ms",
+                    MAX_TIMEOUT.as_millis(),
+                    connect.as_millis()
+                )));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.refresh_ahead) {
+            return Err(Error::invalid(format!(
+                "refresh-ahead must be a fraction of the TTL between 0 and 1 (KY_REFRESH_AHEAD), got {}",
+                self.refresh_ahead
+            )));
+        }
+        if self.stale_if_error > MAX_STALE_IF_ERROR {
+            return Err(Error::invalid(format!(
+                "stale-if-error window must be at most {} ms (KY_STALE_IF_ERROR_MS): WeChat keeps a \
+                 replaced token for only 5 minutes; got {} ms",
+                MAX_STALE_IF_ERROR.as_millis(),
+                self.stale_if_error.as_millis()
+            )));
+        }
+        if let Some(suffix) = &self.user_agent_suffix {
+            let printable = suffix.bytes().all(|b| (0x20..0x7f).contains(&b));
+            if !printable || suffix.len() > MAX_USER_AGENT_SUFFIX {
+                return Err(Error::invalid(format!(
+                    "user-agent suffix must be at most {MAX_USER_AGENT_SUFFIX} printable ASCII \
+                     characters (KY_USER_AGENT_SUFFIX), got \"{}\"",
+                    sanitize(suffix, MAX_USER_AGENT_SUFFIX)
+                )));
+            }
+        }
+        if self.prefetch.len() > MAX_PREFETCH {
+            return Err(Error::invalid(format!(
+                "prefetch list has {} program ids; at most {MAX_PREFETCH} are allowed",
+                self.prefetch.len()
+            )));
+        }
+        for id in &self.prefetch {
+            crate::program_id::validate_program_id(id.as_bytes())
+                .map_err(|e| Error::invalid(format!("prefetch list: {}", e.message())))?;
+        }
         BaseUrl::parse(&self.base_url)
+    }
+
+    /// The refresh-ahead point as a fraction of the TTL, if refresh-ahead is on.
+    pub(crate) fn refresh_fraction(&self) -> Option<f64> {
+        (self.refresh_ahead > 0.0 && self.refresh_ahead < 1.0).then_some(self.refresh_ahead)
     }
 
     /// The proxy URL to use for `base`, and the name of the setting it came from.

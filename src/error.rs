@@ -32,11 +32,15 @@ pub enum Status {
     BadResponse = 8,
     /// A bug in this library (a caught panic, a poisoned lock). Please report it.
     Internal = 9,
+    /// The client was being freed before the asynchronous call could run.
+    Cancelled = 10,
+    /// Too many asynchronous calls are queued on this client; try again later.
+    Busy = 11,
 }
 
 impl Status {
     /// Every status, in numeric order.
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 12] = [
         Status::Ok,
         Status::InvalidArgument,
         Status::BufferTooSmall,
@@ -47,6 +51,8 @@ impl Status {
         Status::Api,
         Status::BadResponse,
         Status::Internal,
+        Status::Cancelled,
+        Status::Busy,
     ];
 
     /// The status for a C status code, if it is one.
@@ -81,6 +87,8 @@ impl Status {
             Status::Api => c"KY_ERR_API",
             Status::BadResponse => c"KY_ERR_BAD_RESPONSE",
             Status::Internal => c"KY_ERR_INTERNAL",
+            Status::Cancelled => c"KY_ERR_CANCELLED",
+            Status::Busy => c"KY_ERR_BUSY",
         }
     }
 
@@ -96,6 +104,8 @@ impl Status {
             Status::Api => c"the access-token API reported an error (err != 0)",
             Status::BadResponse => c"malformed or oversized response",
             Status::Internal => c"internal error in ky_access_token",
+            Status::Cancelled => c"cancelled: the client was freed before the call ran",
+            Status::Busy => c"too many asynchronous calls queued",
         }
     }
 }
@@ -216,6 +226,8 @@ mod tests {
             ("KY_ERR_API", 7),
             ("KY_ERR_BAD_RESPONSE", 8),
             ("KY_ERR_INTERNAL", 9),
+            ("KY_ERR_CANCELLED", 10),
+            ("KY_ERR_BUSY", 11),
         ];
         for (status, (name, code)) in Status::ALL.iter().zip(expected) {
             assert_eq!(status.name(), name);
@@ -223,7 +235,7 @@ mod tests {
             assert_eq!(Status::from_code(code), Some(*status));
             assert!(!status.description().is_empty());
         }
-        assert_eq!(Status::from_code(10), None);
+        assert_eq!(Status::from_code(12), None);
         assert_eq!(Status::from_code(-1), None);
     }
 

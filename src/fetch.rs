@@ -24,6 +24,17 @@ pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
 const MAX_ERROR_BODY_BYTES: u64 = 4096;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+const USER_AGENT: &str = concat!("ky-access-token/", env!("CARGO_PKG_VERSION"));
+
+/// What one upstream attempt did, for the client's counters and log (never the token).
+pub(crate) struct Attempt<'a> {
+    /// 1 for the first request, 2 for the first retry…
+    pub number: u32,
+    pub elapsed: Duration,
+    pub outcome: Result<(), &'a Error>,
+    /// The pause before the next attempt, if there will be one.
+    pub retry_in: Option<Duration>,
+}
 
 /// Fetches tokens from one configured API endpoint. Shareable across threads.
 pub(crate) struct Fetcher {
@@ -49,11 +60,16 @@ impl Fetcher {
                 (Some(proxy), format!(" via the proxy from {source}"))
             }
         };
+        let user_agent = match &config.user_agent_suffix {
+            Some(suffix) if !suffix.is_empty() => format!("{USER_AGENT} {suffix}"),
+            _ => USER_AGENT.to_owned(),
+        };
         let agent_config = AgentConfig::builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .https_only(base.https)
-            .user_agent(concat!("ky-access-token/", env!("CARGO_PKG_VERSION")))
+            .user_agent(user_agent)
+            .timeout_connect(config.connect_timeout)
             .accept("application/json")
             .proxy(proxy)
             .tls_config(tls_config(config)?)
@@ -82,7 +98,12 @@ impl Fetcher {
 
     /// Fetches the token for a validated program id: up to `1 + max_retries` attempts for
     /// network errors and 5xx, exponential backoff with jitter, all inside one deadline.
-    pub(crate) fn fetch(&self, program_id: &str) -> Result<AccessToken, Error> {
+    /// `observe` hears about every request actually sent.
+    pub(crate) fn fetch(
+        &self,
+        program_id: &str,
+        mut observe: impl FnMut(Attempt<'_>),
+    ) -> Result<AccessToken, Error> {
         let url = format!(
             "{}/api/config/v1/programs/{program_id}/accesstoken",
             self.base.url
@@ -91,29 +112,45 @@ impl Fetcher {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let result = if remaining.is_zero() {
-                Err(self.timeout_error())
-            } else {
-                self.attempt(&url, remaining)
-            };
-            let err = match result {
-                Ok(token) => return Ok(token),
+            let started = Instant::now();
+            let remaining = deadline.saturating_duration_since(started);
+            if remaining.is_zero() {
+                return Err(self.timeout_error());
+            }
+            let err = match self.attempt(&url, remaining) {
+                Ok(token) => {
+                    observe(Attempt {
+                        number: attempts,
+                        elapsed: started.elapsed(),
+                        outcome: Ok(()),
+                        retry_in: None,
+                    });
+                    return Ok(token);
+                }
                 Err(err) => err,
             };
-            let suffix = if attempts > 1 {
-                format!(" (after {attempts} attempts)")
-            } else {
-                String::new()
-            };
-            if !err.is_retryable() || attempts > self.max_retries {
-                return Err(err.with_suffix(&suffix));
-            }
             let pause = backoff(attempts - 1);
-            if Instant::now() + pause >= deadline {
-                return Err(err
-                    .with_suffix(&suffix)
-                    .with_suffix(" (no time left to retry)"));
+            let retry = err.is_retryable()
+                && attempts <= self.max_retries
+                && Instant::now() + pause < deadline;
+            observe(Attempt {
+                number: attempts,
+                elapsed: started.elapsed(),
+                outcome: Err(&err),
+                retry_in: retry.then_some(pause),
+            });
+            if !retry {
+                let suffix = if attempts > 1 {
+                    format!(" (after {attempts} attempts)")
+                } else {
+                    String::new()
+                };
+                let no_time = if err.is_retryable() && attempts <= self.max_retries {
+                    " (no time left to retry)"
+                } else {
+                    ""
+                };
+                return Err(err.with_suffix(&suffix).with_suffix(no_time));
             }
             std::thread::sleep(pause);
         }
@@ -283,43 +320,54 @@ fn jitter() -> f64 {
     (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// System roots (platform verifier) by default; with `ca_file`, the system store plus that file.
-fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
-    let roots = match &config.ca_file {
-        None => RootCerts::PlatformVerifier,
-        Some(path) => {
-            let shown = path.display();
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::invalid(format!("cannot read CA file {shown} (KY_CA_FILE): {e}"))
-            })?;
-            let mut certs = Vec::new();
-            for item in ureq::tls::parse_pem(&pem) {
-                match item {
-                    Ok(PemItem::Certificate(cert)) => certs.push(cert),
-                    Ok(_) => {}
-                    Err(e) => {
-                        return Err(Error::invalid(format!(
-                            "CA file {shown} (KY_CA_FILE) is not valid PEM: {e}"
-                        )));
-                    }
-                }
-            }
-            if certs.is_empty() {
-                return Err(Error::invalid(format!(
-                    "CA file {shown} (KY_CA_FILE) contains no PEM certificates"
-                )));
-            }
-            // The platform verifier cannot take extra roots through ureq, so load the system
-            // store ourselves (honours SSL_CERT_FILE / SSL_CERT_DIR) and trust both.
-            let system = rustls_native_certs::load_native_certs();
-            certs.extend(
-                system
-                    .certs
-                    .iter()
-                    .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
-            );
-            RootCerts::Specific(Arc::new(certs))
+/// The certificates in `pem`; `what` names the source in messages.
+fn pem_certificates(pem: &[u8], what: &str) -> Result<Vec<Certificate<'static>>, Error> {
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        match item {
+            Ok(PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => return Err(Error::invalid(format!("{what} is not valid PEM: {e}"))),
         }
+    }
+    if certs.is_empty() {
+        return Err(Error::invalid(format!(
+            "{what} contains no PEM certificates"
+        )));
+    }
+    Ok(certs)
+}
+
+/// System roots (platform verifier) by default; with `ca_file` and/or `ca_pem`, the system store
+/// plus those certificates.
+fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
+    let mut extra = Vec::new();
+    if let Some(path) = &config.ca_file {
+        let shown = path.display();
+        let pem = std::fs::read(path).map_err(|e| {
+            Error::invalid(format!("cannot read CA file {shown} (KY_CA_FILE): {e}"))
+        })?;
+        extra.extend(pem_certificates(
+            &pem,
+            &format!("CA file {shown} (KY_CA_FILE)"),
+        )?);
+    }
+    if let Some(pem) = &config.ca_pem {
+        extra.extend(pem_certificates(pem, "the in-memory CA PEM")?);
+    }
+    let roots = if extra.is_empty() {
+        RootCerts::PlatformVerifier
+    } else {
+        // The platform verifier cannot take extra roots through ureq, so load the system
+        // store ourselves (honours SSL_CERT_FILE / SSL_CERT_DIR) and trust both.
+        let system = rustls_native_certs::load_native_certs();
+        extra.extend(
+            system
+                .certs
+                .iter()
+                .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
+        );
+        RootCerts::Specific(Arc::new(extra))
     };
     Ok(TlsConfig::builder().root_certs(roots).build())
 }

@@ -5,9 +5,10 @@
 //! single-flight refreshes, and exposes the result to Rust ([`Client`], [`get_access_token`]) and
 //! to C (the `ky_*` functions in [`ffi`], header `include/ky_access_token.h`).
 //!
-//! Layers, one module each: [`ffi`] (C boundary, no logic) → `client` (cache, single-flight) →
-//! `fetch` (HTTP, retries, error mapping) → `response` (JSON). `config`, `error`, `token` and
-//! `program_id` are shared vocabulary.
+//! Layers, one module each: [`ffi`] (C boundary, no logic) → `client` (cache, single-flight,
+//! refresh-ahead, stale-if-error, background thread, async pool) → `fetch` (HTTP, retries, error
+//! mapping) → `response` (JSON). `config`, `error`, `token`, `program_id`, `clock`, `stats` and
+//! `log` are shared vocabulary.
 //!
 //! ```no_run
 //! let client = ky_access_token::Client::new(
@@ -19,23 +20,30 @@
 //! ```
 
 mod client;
+mod clock;
 mod config;
 mod error;
 mod fetch;
 pub mod ffi;
+mod log;
 mod program_id;
 mod response;
+mod stats;
 mod token;
 
-pub use client::{Client, default_client};
+pub use client::{Client, MAX_ASYNC_WORKERS, MAX_QUEUED_ASYNC, default_client};
+pub use clock::ManualClock;
 pub use config::{
-    Config, DEFAULT_BASE_URL, DEFAULT_CACHE_TTL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, EnvProxy,
-    MAX_CACHE_TTL, MAX_RETRIES, MAX_TIMEOUT, Proxy,
+    Config, DEFAULT_BASE_URL, DEFAULT_CACHE_TTL, DEFAULT_MAX_RETRIES, DEFAULT_REFRESH_AHEAD,
+    DEFAULT_TIMEOUT, EnvProxy, MAX_CACHE_TTL, MAX_PREFETCH, MAX_RETRIES, MAX_STALE_IF_ERROR,
+    MAX_TIMEOUT, MAX_USER_AGENT_SUFFIX, Proxy,
 };
 pub use error::{Error, Status};
 pub use fetch::MAX_BODY_BYTES;
+pub use log::{Level, LogSink, set_log_sink};
 pub use program_id::{MAX_PROGRAM_ID_LEN, validate_program_id};
 pub use response::parse_token_response;
+pub use stats::{STATUS_SLOTS, Stats};
 pub use token::AccessToken;
 
 /// The token for `program_id` from the process-wide [`default_client`] (configured from the
@@ -47,4 +55,9 @@ pub fn get_access_token(program_id: &str) -> Result<AccessToken, Error> {
 /// Drops the default client's cached token for `program_id`.
 pub fn invalidate_access_token(program_id: &str) -> Result<(), Error> {
     default_client()?.invalidate(program_id)
+}
+
+/// Drops the default client's cached token for `program_id` only if it is still `token`.
+pub fn invalidate_access_token_if(program_id: &str, token: &str) -> Result<bool, Error> {
+    default_client()?.invalidate_if(program_id, token)
 }

@@ -87,7 +87,7 @@ async fn route(state: &Shared, base_url: &str, request: Request<Incoming>) -> Re
             &json!({"err": 405, "msg": "method not allowed", "data": null}),
         );
     }
-    let (count, delay, token) = {
+    let (count, delay, token, outage) = {
         let mut s = lock(state);
         s.total += 1;
         let count = {
@@ -106,10 +106,17 @@ async fn route(state: &Shared, base_url: &str, request: Request<Incoming>) -> Re
             s.overrides.remove(id);
             *s.versions.entry(id.to_owned()).or_insert(0) = count - 1;
         }
-        (count, s.delay, s.token(id))
+        (count, s.delay, s.token(id), s.outage)
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
+    }
+    if let Some(code) = outage {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return json_response(
+            status,
+            &json!({"err": code, "msg": "sandbox outage", "data": null}),
+        );
     }
     token_endpoint(id, count, token, base_url).await
 }
@@ -263,6 +270,16 @@ async fn control_endpoint(
             Err(_) => json_response(
                 StatusCode::BAD_REQUEST,
                 &json!({"ok": false, "msg": "delay in ms"}),
+            ),
+        },
+        (Method::PUT, ("outage", code)) => match code.parse::<u16>() {
+            Ok(code) => {
+                lock(state).outage = (code != 0).then_some(code);
+                ok()
+            }
+            Err(_) => json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({"ok": false, "msg": "HTTP status, or 0 to end the outage"}),
             ),
         },
         _ => json_response(

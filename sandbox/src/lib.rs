@@ -47,6 +47,8 @@ pub(crate) struct State {
     pub overrides: HashMap<String, String>,
     pub versions: HashMap<String, u64>,
     pub delay: Duration,
+    /// While set, every access-token request answers this HTTP status (an upstream outage).
+    pub outage: Option<u16>,
     pub last_path: Option<String>,
     pub last_user_agent: Option<String>,
 }
@@ -190,6 +192,12 @@ impl Sandbox {
     /// Extra latency before every access-token response.
     pub fn set_delay(&self, delay: Duration) {
         lock(&self.state).delay = delay;
+    }
+
+    /// Simulates an outage: while `Some(code)`, every access-token request (still counted) answers
+    /// that HTTP status with a JSON error body; `None` ends it.
+    pub fn set_outage(&self, status: Option<u16>) {
+        lock(&self.state).outage = status;
     }
 
     /// Counters to zero, tokens and delay back to their defaults.

@@ -95,6 +95,82 @@ pub(crate) unsafe fn program_id<'a>(ptr: *const c_char) -> Result<&'a str, Error
     validate_program_id(bytes)
 }
 
+/// Borrows the object behind a handle argument, or fails naming the argument.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `T` for the duration of the call.
+pub(crate) unsafe fn handle<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
+    // SAFETY: per the contract, a non-NULL pointer is a live handle.
+    unsafe { ptr.as_ref() }.ok_or_else(|| Error::invalid(format!("{name} is NULL")))
+}
+
+/// Mutable [`handle`].
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `T` that no other thread uses during the call.
+pub(crate) unsafe fn handle_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error> {
+    // SAFETY: per the contract, a non-NULL pointer is a live, unshared handle.
+    unsafe { ptr.as_mut() }.ok_or_else(|| Error::invalid(format!("{name} is NULL")))
+}
+
+/// Reads an optional NUL-terminated UTF-8 string argument (NULL → `None`), at most `max` bytes.
+///
+/// # Safety
+/// `ptr` is NULL or a readable NUL-terminated string.
+pub(crate) unsafe fn opt_str<'a>(
+    ptr: *const c_char,
+    name: &str,
+    max: usize,
+) -> Result<Option<&'a str>, Error> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    let mut len = 0;
+    // SAFETY: per the contract, every byte up to the NUL is readable; we stop at `max + 1`.
+    while len <= max && unsafe { *ptr.add(len) } != 0 {
+        len += 1;
+    }
+    if len > max {
+        return Err(Error::invalid(format!("{name} is longer than {max} bytes")));
+    }
+    // SAFETY: the `len` bytes just read are initialised and live for the call.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+    std::str::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Error::invalid(format!("{name} is not valid UTF-8")))
+}
+
+/// A required [`opt_str`].
+///
+/// # Safety
+/// As [`opt_str`].
+pub(crate) unsafe fn req_str<'a>(
+    ptr: *const c_char,
+    name: &str,
+    max: usize,
+) -> Result<&'a str, Error> {
+    // SAFETY: forwarded contract.
+    unsafe { opt_str(ptr, name, max) }?.ok_or_else(|| Error::invalid(format!("{name} is NULL")))
+}
+
+/// A byte buffer argument; NULL is allowed only with `len == 0`.
+///
+/// # Safety
+/// `ptr` is NULL or readable for `len` bytes.
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8], Error> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(Error::invalid(format!(
+                "{name} is NULL but its length is {len}"
+            )))
+        };
+    }
+    // SAFETY: per the contract, `len` bytes are readable.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
 /// Checks an output buffer before any I/O: NULL is allowed only with `len == 0` (a size query).
 pub(crate) fn check_out_buf(out_buf: *mut c_char, len: usize) -> Result<(), Error> {
     if out_buf.is_null() && len > 0 {

@@ -1,14 +1,25 @@
 //! The C ABI. Each function checks its pointers, runs its body inside the panic boundary and
 //! delegates to the client; there is no logic here. The header `include/ky_access_token.h` is
 //! generated from this module by cbindgen (see `tests/header.rs`).
+//!
+//! C names (`ky_client`, `ky_token_callback`…) are the published contract, hence the lint allow.
+#![allow(non_camel_case_types)]
 
 mod boundary;
+mod client;
+mod config;
 mod last_error;
+mod log;
+mod stats;
 mod status;
 
 use std::ffi::{CStr, CString, c_char};
 
-use boundary::{Failure, alloc_token, check_out_buf, infallible_call, pointer_call, status_call};
+use boundary::{alloc_token, infallible_call, pointer_call, status_call};
+pub use client::*;
+pub use config::*;
+pub use log::*;
+pub use stats::*;
 pub use status::ky_status;
 
 use crate::client::default_client;
@@ -29,6 +40,10 @@ pub const KY_TOKEN_BUFFER_SIZE: usize = 1024;
 
 /// The longest valid program id, in bytes (ids are 1-32 characters of `A-Z a-z 0-9 _ -`).
 pub const KY_MAX_PROGRAM_ID_LEN: usize = 32;
+
+/// Most asynchronous calls queued on one client; more get `KY_ERR_BUSY`.
+pub const KY_MAX_QUEUED_ASYNC: usize = 4096;
+const _: () = assert!(KY_MAX_QUEUED_ASYNC == crate::client::MAX_QUEUED_ASYNC);
 
 const VERSION: &CStr =
     match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
@@ -66,12 +81,9 @@ pub unsafe extern "C" fn ky_get_access_token(
     len: usize,
 ) -> ky_status {
     status_call(|| {
-        check_out_buf(out_buf, len)?;
-        // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
-        let id = unsafe { boundary::program_id(program_id) }?;
-        let token = default_client()?.get_validated(id)?;
-        // SAFETY: the caller guarantees `out_buf` is writable for `len` bytes.
-        unsafe { boundary::write_token(token.as_bytes(), out_buf, len) }
+        let client = default_client()?;
+        // SAFETY: forwarded contract.
+        unsafe { client::get_into(client, program_id, out_buf, len) }
     })
 }
 
@@ -126,7 +138,8 @@ pub unsafe extern "C" fn ky_invalidate_access_token(program_id: *const c_char) -
     status_call(|| {
         // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
         let id = unsafe { boundary::program_id(program_id) }?;
-        default_client()?.invalidate(id).map_err(Failure::from)
+        default_client()?.invalidate_validated(id);
+        Ok(())
     })
 }
 

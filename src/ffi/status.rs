@@ -31,6 +31,11 @@ pub enum ky_status {
     KY_ERR_BAD_RESPONSE = 8,
     /// A bug in this library (a caught panic). The host process is unaffected; please report it.
     KY_ERR_INTERNAL = 9,
+    /// `ky_client_get_access_token_async` only: the client was being freed, so the call was not run.
+    KY_ERR_CANCELLED = 10,
+    /// `ky_client_get_access_token_async` only: too many calls are queued on this client (more than
+    /// `KY_MAX_QUEUED_ASYNC`); nothing was queued. Try again later.
+    KY_ERR_BUSY = 11,
 }
 
 impl From<Status> for ky_status {
@@ -46,6 +51,8 @@ impl From<Status> for ky_status {
             Status::Api => ky_status::KY_ERR_API,
             Status::BadResponse => ky_status::KY_ERR_BAD_RESPONSE,
             Status::Internal => ky_status::KY_ERR_INTERNAL,
+            Status::Cancelled => ky_status::KY_ERR_CANCELLED,
+            Status::Busy => ky_status::KY_ERR_BUSY,
         }
     }
 }

@@ -1,0 +1,147 @@
+//! The client: a per-program token cache with single-flight fetching, refresh-ahead,
+//! stale-if-error, prefetch, asynchronous gets and counters. Knows nothing of C.
+//!
+//! - `cache`: entries and the token lifecycle (the hit path lives here);
+//! - `flight`: one fetch many callers wait on;
+//! - `background`: the thread that refreshes ahead of expiry and keeps prefetched ids warm;
+//! - `pool`: the bounded worker pool behind [`Client::get_access_token_async`].
+
+mod background;
+mod cache;
+mod flight;
+mod pool;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::error::{Error, Status};
+use crate::program_id::validate_program_id;
+use crate::stats::Stats;
+use crate::token::AccessToken;
+use cache::Cache;
+use pool::Pool;
+
+pub use pool::{MAX_QUEUED as MAX_QUEUED_ASYNC, MAX_WORKERS as MAX_ASYNC_WORKERS};
+
+/// Fetches and caches access tokens for any number of program ids. Thread-safe: share it
+/// (`&Client` or `Arc<Client>`) between threads. Dropping it cancels queued asynchronous calls,
+/// waits for running ones and stops the background thread.
+pub struct Client {
+    cache: Arc<Cache>,
+    pool: Pool,
+    ttl: Duration,
+}
+
+impl Client {
+    /// Validates `config` and builds a client. No network I/O happens here; with a prefetch list
+    /// the background thread starts fetching right away.
+    pub fn new(config: Config) -> Result<Client, Error> {
+        let cache = Arc::new(Cache::new(&config)?);
+        cache.background.start_if_prefetching(&cache);
+        Ok(Client {
+            cache,
+            pool: Pool::new(),
+            ttl: config.cache_ttl,
+        })
+    }
+
+    /// The token for `program_id`: from cache while younger than the TTL, otherwise fetched
+    /// (once, however many threads ask at the same time). Past the refresh-ahead point the cached
+    /// token is returned at once and one background refresh starts; if refreshing fails, the last
+    /// good token is served until the stale-if-error window closes.
+    pub fn get_access_token(&self, program_id: &str) -> Result<AccessToken, Error> {
+        self.get_validated(validate_program_id(program_id.as_bytes())?)
+    }
+
+    /// [`Client::get_access_token`] for an id the caller already validated (the C boundary does,
+    /// while reading it), so the hot path checks it once.
+    pub(crate) fn get_validated(&self, id: &str) -> Result<AccessToken, Error> {
+        self.cache.get(id)
+    }
+
+    /// Runs [`Client::get_access_token`] on the client's worker pool (at most
+    /// [`MAX_ASYNC_WORKERS`] threads) and calls `callback` once, on a worker thread, with the
+    /// result. An invalid id is an error here, before anything is queued. If the client is
+    /// dropped before the call starts, `callback` gets [`Status::Cancelled`].
+    pub fn get_access_token_async<F>(&self, program_id: &str, callback: F) -> Result<(), Error>
+    where
+        F: FnOnce(Result<AccessToken, Error>) + Send + 'static,
+    {
+        let id: Box<str> = validate_program_id(program_id.as_bytes())?.into();
+        let cache = Arc::clone(&self.cache);
+        self.pool.submit(Box::new(move |run| {
+            let result = if run {
+                cache.get(&id)
+            } else {
+                Err(Error::new(
+                    Status::Cancelled,
+                    format!("the client was freed before the call for program {id} ran"),
+                ))
+            };
+            callback(result);
+        }))
+    }
+
+    /// Drops the cached token for `program_id` (and any stale copy); the next get fetches afresh.
+    /// A fetch already in flight finishes for the callers waiting on it but does not repopulate
+    /// the cache.
+    pub fn invalidate(&self, program_id: &str) -> Result<(), Error> {
+        self.invalidate_validated(validate_program_id(program_id.as_bytes())?);
+        Ok(())
+    }
+
+    pub(crate) fn invalidate_validated(&self, id: &str) {
+        self.cache.invalidate(id);
+    }
+
+    /// Drops the cached token for `program_id` only if it is still `token` (compared in constant
+    /// time). Returns whether it did. Call this when WeChat rejects `token` (40001/42001): a burst
+    /// of rejections of an old token then drops it once, and a fresh token fetched meanwhile
+    /// survives.
+    pub fn invalidate_if(&self, program_id: &str, token: &str) -> Result<bool, Error> {
+        let id = validate_program_id(program_id.as_bytes())?;
+        Ok(self.invalidate_if_validated(id, token.as_bytes()))
+    }
+
+    pub(crate) fn invalidate_if_validated(&self, id: &str, token: &[u8]) -> bool {
+        self.cache.invalidate_if(id, token)
+    }
+
+    /// The counters since the client was created.
+    pub fn stats(&self) -> Stats {
+        self.cache.counters.snapshot(self.cache.cached_programs())
+    }
+
+    /// The cache TTL in effect (after the 5-minute cap).
+    pub fn cache_ttl(&self) -> Duration {
+        self.ttl
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.pool.shutdown();
+        self.cache.background.stop();
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("cache_ttl", &self.ttl)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+static DEFAULT_CLIENT: OnceLock<Result<Client, Error>> = OnceLock::new();
+
+/// The process-wide client behind the global functions, configured from the environment
+/// ([`Config::from_env`]) at first use. A configuration error is kept and returned by every call.
+pub fn default_client() -> Result<&'static Client, Error> {
+    DEFAULT_CLIENT
+        .get_or_init(|| Config::from_env().and_then(Client::new))
+        .as_ref()
+        .map_err(Clone::clone)
+}

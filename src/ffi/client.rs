@@ -1,0 +1,378 @@
+//! `ky_client`: an opaque client handle with its own configuration, cache, background thread and
+//! worker pool. The process default client behind the global `ky_*` functions is one of these,
+//! configured from the environment.
+
+use std::ffi::{c_char, c_void};
+
+use super::boundary::{
+    self, Failure, alloc_token, check_out_buf, handle, infallible_call, pointer_call, status_call,
+};
+use super::config::ky_config;
+use super::last_error;
+use super::stats::{ky_stats, write_stats};
+use super::status::ky_status;
+use crate::client::{Client, default_client};
+use crate::error::Error;
+
+/// An opaque client: made by `ky_client_new`, released by `ky_client_free`.
+///
+/// Thread-safety: every `ky_client_*` function may be called on the same client from any number
+/// of threads at once, except `ky_client_free`, which must be the last call on it.
+pub struct ky_client {
+    client: Client,
+}
+
+/// Called once with the result of `ky_client_get_access_token_async`, on a worker thread of the
+/// client (never on the calling thread).
+///
+/// - `status`: `KY_OK`, or the failure (and `ky_last_error_message()` on this thread, during the
+///   callback, has the details), or `KY_ERR_CANCELLED` if the client was freed first.
+/// - `token`, `token_len`: the token, NUL-terminated, valid only until the callback returns (copy
+///   it to keep it); NULL and 0 on failure.
+/// - `userdata`: the pointer given to the async call.
+///
+/// The callback must not unwind (throw a C++ exception or longjmp) out of itself. It may call any
+/// `ky_*` function, including `ky_client_free` on its own client (see `ky_client_free`).
+pub type ky_token_callback = Option<
+    unsafe extern "C" fn(
+        status: ky_status,
+        token: *const c_char,
+        token_len: usize,
+        userdata: *mut c_void,
+    ),
+>;
+
+/// Creates a client from `config` (copied: free or reuse the configuration afterwards). All
+/// settings are checked here, including reading the CA file, and no network I/O is done, except
+/// that a prefetch list starts the background fetches at once.
+///
+/// Ownership: on `KY_OK`, `*out` is a new client owned by the caller; release it with
+/// `ky_client_free`. `*out` is untouched on failure.
+///
+/// # Safety
+/// `config` is NULL or a live configuration; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_client_new(
+    config: *const ky_config,
+    out: *mut *mut ky_client,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: the caller guarantees `config` is NULL or live.
+        let config = unsafe { handle(config, "config") }?;
+        if out.is_null() {
+            return Err(Error::invalid("out is NULL").into());
+        }
+        let client = Client::new(config.config.clone())?;
+        let raw = Box::into_raw(Box::new(ky_client { client }));
+        // SAFETY: `out` is non-NULL and writable per the contract.
+        unsafe { out.write(raw) };
+        Ok(())
+    })
+}
+
+/// Releases a client. `ky_client_free(NULL)` does nothing.
+///
+/// Asynchronous calls not yet started are cancelled (their callbacks run with
+/// `KY_ERR_CANCELLED`), calls already running finish, and the background thread stops; this waits
+/// for all of that (at most about the client's timeout), so when it returns no callback of this
+/// client is running or will run, and userdata may be freed. Async calls submitted by other
+/// threads while it runs get `KY_ERR_CANCELLED`. Called from inside one of the client's own
+/// callbacks it cannot wait for itself: the other callbacks then finish (or are cancelled) after
+/// it returns.
+///
+/// # Safety
+/// `client` is NULL or a client from `ky_client_new` not yet freed; no other call on it may start
+/// after this one (async submissions racing with it are handled as above).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_client_free(client: *mut ky_client) {
+    infallible_call((), || {
+        if !client.is_null() {
+            // SAFETY: per the contract, `client` came from `Box::into_raw` and is freed once.
+            drop(unsafe { Box::from_raw(client) });
+        }
+    })
+}
+
+/// `ky_get_access_token` on this client: writes the token, NUL-terminated, into `out_buf`.
+/// Same buffer contract, statuses and blocking (at most the client's timeout).
+///
+/// # Safety
+/// `client` is NULL or live; `program_id` is NULL or NUL-terminated; `out_buf` is NULL or
+/// writable for `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_client_get_access_token(
+    client: *const ky_client,
+    program_id: *const c_char,
+    out_buf: *mut c_char,
+    len: usize,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: the caller guarantees `client` is NULL or live.
+        let client = unsafe { handle(client, "client") }?;
+        // SAFETY: forwarded contract.
+        unsafe { get_into(&client.client, program_id, out_buf, len) }
+    })
+}
+
+/// The body of both `ky_get_access_token` and `ky_client_get_access_token`.
+///
+/// # Safety
+/// As `ky_get_access_token`.
+pub(crate) unsafe fn get_into(
+    client: &Client,
+    program_id: *const c_char,
+    out_buf: *mut c_char,
+    len: usize,
+) -> Result<(), Failure> {
+    check_out_buf(out_buf, len)?;
+    // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
+    let id = unsafe { boundary::program_id(program_id) }?;
+    let token = client.get_validated(id)?;
+    // SAFETY: the caller guarantees `out_buf` is writable for `len` bytes.
+    unsafe { boundary::write_token(token.as_bytes(), out_buf, len) }
+}
+
+/// `ky_get_access_token_alloc` on this client. Free the result with `ky_string_free`.
+///
+/// # Safety
+/// `client` is NULL or live; `program_id` is NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_client_get_access_token_alloc(
+    client: *const ky_client,
+    program_id: *const c_char,
+) -> *mut c_char {
+    pointer_call(|| {
+        // SAFETY: the caller guarantees both pointers are NULL or valid.
+        let client = unsafe { handle(client, "client") }?;
+        let id = unsafe { boundary::program_id(program_id) }?;
+        let token = client.client.get_validated(id)?;
+        alloc_token(token.as_bytes())
+    })
+}
+
+/// `ky_invalidate_access_token` on this client. Does no I/O.
+///
+/// # Safety
+/// `client` is NULL or live; `program_id` is NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_client_invalidate_access_token(
+    client: *const ky_client,
+    program_id: *const c_char,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: the caller guarantees both pointers are NULL or valid.
+        let client = unsafe { handle(client, "client") }?;
+        let id = unsafe { boundary::program_id(program_id) }?;
+        client.client.invalidate_validated(id);
+        Ok(())
+    })
+}
+
+/// Compare-and-invalidate: drops the cached token for `program_id` only if it is still `token`
+/// (`token_len` bytes, compared in constant time). Call it with the token WeChat just rejected
+/// (errcode 40001/42001): when many requests fail with the same old token, the first call drops
+/// it and the rest leave the fresh token fetched meanwhile alone, so there is no refresh storm.
+///
+/// `out_invalidated` (may be NULL) receives whether the token was dropped. Does no I/O.
+///
+/// # Safety
+/// `client` is NULL or live; `program_id` is NULL or NUL-terminated; `token` is NULL or readable
+/// for `token_len` bytes; `out_invalidated` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_client_invalidate_access_token_if(
+    client: *const ky_client,
+    program_id: *const c_char,
+    token: *const c_char,
+    token_len: usize,
+    out_invalidated: *mut bool,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: the caller guarantees the pointers as documented.
+        let client = unsafe { handle(client, "client") }?;
+        unsafe {
+            invalidate_if(
+                &client.client,
+                program_id,
+                token,
+                token_len,
+                out_invalidated,
+            )
+        }
+    })
+}
+
+/// The body of both compare-and-invalidate functions.
+///
+/// # Safety
+/// As `ky_client_invalidate_access_token_if`.
+pub(crate) unsafe fn invalidate_if(
+    client: &Client,
+    program_id: *const c_char,
+    token: *const c_char,
+    token_len: usize,
+    out_invalidated: *mut bool,
+) -> Result<(), Failure> {
+    // SAFETY: the caller guarantees the pointers as documented.
+    let id = unsafe { boundary::program_id(program_id) }?;
+    if token.is_null() {
+        return Err(Error::invalid("token is NULL").into());
+    }
+    let token = unsafe { boundary::bytes(token.cast::<u8>(), token_len, "token") }?;
+    let dropped = client.invalidate_if_validated(id, token);
+    if !out_invalidated.is_null() {
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { out_invalidated.write(dropped) };
+    }
+    Ok(())
+}
+
+/// Fetches the token without blocking the caller: queues the call on the client's worker pool
+/// (at most 4 threads per client, shared by all its async calls) and returns at once. `callback`
+/// is then called exactly once, on a worker thread, with the result (see `ky_token_callback`).
+///
+/// Returns `KY_OK` when queued. Otherwise the callback is NOT called: `KY_ERR_INVALID_ARGUMENT`
+/// (NULL client or callback, invalid id: checked before queuing), `KY_ERR_CANCELLED` (the client
+/// is being freed), `KY_ERR_BUSY` (more than `KY_MAX_QUEUED_ASYNC` calls already queued).
+///
+/// # Safety
+/// `client` is NULL or live; `program_id` is NULL or NUL-terminated; `userdata` must stay valid
+/// until the callback has run (it is only passed back, never dereferenced by the library).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_client_get_access_token_async(
+    client: *const ky_client,
+    program_id: *const c_char,
+    callback: ky_token_callback,
+    userdata: *mut c_void,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: the caller guarantees both pointers are NULL or valid.
+        let client = unsafe { handle(client, "client") }?;
+        unsafe { submit(&client.client, program_id, callback, userdata) }
+    })
+}
+
+/// `userdata` crosses to a worker thread: the C caller promised it may (see the async functions).
+struct UserData(*mut c_void);
+// SAFETY: the library never dereferences it; the caller's contract makes sending it sound.
+unsafe impl Send for UserData {}
+
+/// The body of both async functions.
+///
+/// # Safety
+/// As `ky_client_get_access_token_async`.
+pub(crate) unsafe fn submit(
+    client: &Client,
+    program_id: *const c_char,
+    callback: ky_token_callback,
+    userdata: *mut c_void,
+) -> Result<(), Failure> {
+    // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
+    let id = unsafe { boundary::program_id(program_id) }?;
+    let Some(callback) = callback else {
+        return Err(Error::invalid("callback is NULL").into());
+    };
+    let userdata = UserData(userdata);
+    client.get_access_token_async(id, move |result| {
+        let userdata = userdata;
+        match result {
+            Ok(token) => match alloc_token(token.as_bytes()) {
+                Ok(ptr) => {
+                    last_error::clear();
+                    // SAFETY: `callback` is the caller's function; `ptr` is a live C string.
+                    unsafe { callback(ky_status::KY_OK, ptr, token.len(), userdata.0) };
+                    // SAFETY: `ptr` came from `alloc_token`; the callback no longer uses it.
+                    unsafe { super::ky_string_free(ptr) };
+                }
+                Err(e) => fail(callback, &e, userdata.0),
+            },
+            Err(e) => fail(callback, &e, userdata.0),
+        }
+    })?;
+    Ok(())
+}
+
+fn fail(
+    callback: unsafe extern "C" fn(ky_status, *const c_char, usize, *mut c_void),
+    error: &Error,
+    userdata: *mut c_void,
+) {
+    last_error::set(error, 0);
+    // SAFETY: `callback` is the caller's function, called once as documented.
+    unsafe { callback(error.status().into(), std::ptr::null(), 0, userdata) };
+}
+
+/// Fills `out` with this client's counters (see `ky_stats`). Pass `sizeof(ky_stats)` as
+/// `out_size`: the library writes `min(out_size, its own sizeof(ky_stats))` bytes and sets
+/// `out->version` and `out->size` to what it wrote, so programs built against an older or newer
+/// header keep working. `out_size` must be at least 8.
+///
+/// # Safety
+/// `client` is NULL or live; `out` is NULL or writable for `out_size` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_client_stats(
+    client: *const ky_client,
+    out: *mut ky_stats,
+    out_size: usize,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: the caller guarantees the pointers as documented.
+        let client = unsafe { handle(client, "client") }?;
+        unsafe { write_stats(&client.client.stats(), out, out_size) }?;
+        Ok(())
+    })
+}
+
+/// `ky_client_get_access_token_async` on the process default client (configured from the
+/// environment), which is never freed.
+///
+/// # Safety
+/// As `ky_client_get_access_token_async`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_get_access_token_async(
+    program_id: *const c_char,
+    callback: ky_token_callback,
+    userdata: *mut c_void,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: forwarded contract.
+        unsafe { submit(default_client()?, program_id, callback, userdata) }
+    })
+}
+
+/// `ky_client_invalidate_access_token_if` on the process default client.
+///
+/// # Safety
+/// As `ky_client_invalidate_access_token_if`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_invalidate_access_token_if(
+    program_id: *const c_char,
+    token: *const c_char,
+    token_len: usize,
+    out_invalidated: *mut bool,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: forwarded contract.
+        unsafe {
+            invalidate_if(
+                default_client()?,
+                program_id,
+                token,
+                token_len,
+                out_invalidated,
+            )
+        }
+    })
+}
+
+/// `ky_client_stats` for the process default client.
+///
+/// # Safety
+/// `out` is NULL or writable for `out_size` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_get_stats(out: *mut ky_stats, out_size: usize) -> ky_status {
+    status_call(|| {
+        // SAFETY: forwarded contract.
+        unsafe { write_stats(&default_client()?.stats(), out, out_size) }?;
+        Ok(())
+    })
+}

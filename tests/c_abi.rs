@@ -1,6 +1,6 @@
-//! Compiles tests/c/test_api.c against the committed header and the freshly built shared library
-//! (as C11 and as C++17, with -Wall -Wextra -Werror -pedantic) and runs it against the sandbox,
-//! under valgrind memcheck when available (required when CI=true).
+//! Compiles tests/c/test_api.c and tests/c/test_client.c against the committed header and the
+//! freshly built shared library (as C11 and as C++17, with -Wall -Wextra -Werror -pedantic) and
+//! runs them against the sandbox, under valgrind memcheck when available (required when CI=true).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -23,23 +23,36 @@ fn tool_available(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Builds the test program once per test binary; both language modes must compile cleanly.
-fn test_program() -> &'static Path {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    PROGRAM.get_or_init(|| {
+/// Builds a test program once per test binary; both language modes must compile cleanly.
+fn build(cell: &'static OnceLock<PathBuf>, name: &str) -> &'static Path {
+    cell.get_or_init(|| {
+        let source = format!("tests/c/{name}.c");
         compile(
             "g++",
             &["-x", "c++", "-std=c++17"],
-            "tests/c/test_api.c",
-            "test_api_cpp",
+            &source,
+            &format!("{name}_cpp"),
         );
-        compile("gcc", &["-std=c11"], "tests/c/test_api.c", "test_api")
+        compile("gcc", &["-std=c11"], &source, name)
     })
+}
+
+fn test_program() -> &'static Path {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    build(&PROGRAM, "test_api")
+}
+
+fn client_program() -> &'static Path {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    build(&PROGRAM, "test_client")
 }
 
 /// Runs the test program with `env`, under valgrind when possible; returns its stdout.
 fn run(args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> String {
-    let program = test_program();
+    run_program(test_program(), args, env, remove)
+}
+
+fn run_program(program: &Path, args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> String {
     let use_valgrind = tool_available("valgrind");
     assert!(
         use_valgrind || !in_ci(),
@@ -89,7 +102,8 @@ fn run(args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "test_api {args:?} failed ({}):\n{stdout}\n{stderr}",
+        "{} {args:?} failed ({}):\n{stdout}\n{stderr}",
+        program.display(),
         output.status
     );
     assert!(stdout.contains(", 0 failed"), "{stdout}");
@@ -123,6 +137,25 @@ fn c_test_program_against_the_sandbox() {
         "KY_MAX_RETRIES=1: two attempts"
     );
     assert_eq!(sandbox.requests("big-token-4096"), 1);
+}
+
+#[test]
+fn c_client_handles_async_stats_and_log_under_valgrind() {
+    let sandbox = Sandbox::start_default().unwrap();
+    let base = sandbox.base_url();
+    let out = run_program(client_program(), &[&base], &[("KY_BASE_URL", &base)], &[]);
+    eprintln!("{out}");
+    assert_eq!(
+        sandbox.requests("c-async"),
+        1,
+        "200 async calls from 4 threads, one upstream request"
+    );
+    assert_eq!(sandbox.requests("c-cas"), 2, "one refetch after the drop");
+    assert_eq!(
+        sandbox.requests(SAMPLE_PROGRAM_ID),
+        4,
+        "three clients and the default client each fetched the sample once"
+    );
 }
 
 #[test]

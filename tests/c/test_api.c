@@ -55,9 +55,9 @@ static void test_version_and_names(void) {
         static const char *names[] = {"KY_OK", "KY_ERR_INVALID_ARGUMENT", "KY_ERR_BUFFER_TOO_SMALL",
                                       "KY_ERR_NETWORK", "KY_ERR_TIMEOUT", "KY_ERR_TLS",
                                       "KY_ERR_HTTP_STATUS", "KY_ERR_API", "KY_ERR_BAD_RESPONSE",
-                                      "KY_ERR_INTERNAL"};
+                                      "KY_ERR_INTERNAL", "KY_ERR_CANCELLED", "KY_ERR_BUSY"};
         int i;
-        for (i = 0; i <= KY_ERR_INTERNAL; i++) {
+        for (i = 0; i <= KY_ERR_BUSY; i++) {
             CHECK(strcmp(ky_status_name(i), names[i]) == 0, "name of %d is %s", i, ky_status_name(i));
             CHECK(ky_status_description(i)[0] != '\0', "description of %d empty", i);
         }

@@ -12,9 +12,14 @@ echo "== cargo test (Rust unit + integration tests, C ABI tests under valgrind, 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
+echo "== Python binding (ctypes, pytest against the sandbox, wheel into a fresh venv)"
+bash bindings/python/run-tests.sh 2>&1 | tee -a "$log"
 echo "== quickstart (README's first command: sandbox + C example through the release library)"
 bash examples/quickstart.sh
 
-# One closing line for the whole run (cargo prints one per test binary, the last often "0 passed").
-passed=$(awk '/^test result: ok\./ { sum += $4 } END { print sum + 0 }' "$log")
+# One closing line for the whole run: cargo's per-binary "test result" lines plus each binding's
+# "<name>: N passed, 0 failed" line.
+passed=$(awk '/^test result: ok\./ { sum += $4 }
+              /^(python|csharp): [0-9]+ passed, 0 failed$/ { sum += $2 }
+              END { print sum + 0 }' "$log")
 echo "all tests: ${passed} passed, 0 failed"

@@ -1,0 +1,81 @@
+"""Hatchling build hook: puts the native library inside the wheel and tags the wheel for this
+platform (ctypes needs no Python ABI, so the tag is py3-none-<platform>, never py3-none-any).
+
+The library is taken from, in order: $KY_ACCESS_TOKEN_LIB (a file path), the repository's
+$CARGO_TARGET_DIR or target/ (release, then debug). If none exists and cargo is on PATH, it runs
+`cargo build --release -p ky-access-token` first (`--offline` when KY_OFFLINE=1), so
+`pip install bindings/python` works from a fresh checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+from hatchling.builders.config import BuilderConfig
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+if sys.platform == "win32":
+    LIBRARY_FILE = "ky_access_token.dll"
+elif sys.platform == "darwin":
+    LIBRARY_FILE = "libky_access_token.dylib"
+else:
+    LIBRARY_FILE = "libky_access_token.so"
+
+
+def _platform_tag() -> str:
+    from packaging.tags import sys_tags
+
+    # The same choice hatchling makes for infer_tag (manylinux/musllinux would need auditwheel).
+    tag = next(t for t in sys_tags() if "manylinux" not in t.platform and "musllinux" not in t.platform)
+    return tag.platform
+
+
+class NativeLibraryHook(BuildHookInterface[BuilderConfig]):
+    PLUGIN_NAME = "custom"
+
+    def _repo_root(self) -> Path:
+        return Path(self.root).resolve().parents[1]
+
+    def _target_dirs(self) -> List[Path]:
+        target = os.environ.get("CARGO_TARGET_DIR") or str(self._repo_root() / "target")
+        return [Path(target) / "release", Path(target) / "debug"]
+
+    def _find_library(self) -> Path:
+        override = os.environ.get("KY_ACCESS_TOKEN_LIB", "")
+        if override:
+            path = Path(override)
+            if not path.is_file():
+                raise FileNotFoundError(f"KY_ACCESS_TOKEN_LIB={override} is not a file")
+            return path
+        candidates = [d / LIBRARY_FILE for d in self._target_dirs()]
+        for path in candidates:
+            if path.is_file():
+                return path
+        root = self._repo_root()
+        if (root / "Cargo.toml").is_file() and shutil.which("cargo"):
+            command = ["cargo", "build", "--release", "-p", "ky-access-token"]
+            if os.environ.get("KY_OFFLINE") == "1":
+                command.append("--offline")
+            self.app.display_info(f"no {LIBRARY_FILE} found; running {' '.join(command)}")
+            subprocess.run(command, cwd=root, check=True)
+            if candidates[0].is_file():
+                return candidates[0]
+        tried = ", ".join(str(p) for p in candidates)
+        raise FileNotFoundError(
+            f"{LIBRARY_FILE} not found (tried KY_ACCESS_TOKEN_LIB, {tried}); build it with "
+            "`cargo build --release` in the repository or set KY_ACCESS_TOKEN_LIB to its path"
+        )
+
+    def initialize(self, version: str, build_data: Dict[str, Any]) -> None:
+        if self.target_name != "wheel" or version == "editable":
+            return  # editable installs find the library through KY_ACCESS_TOKEN_LIB
+        library = self._find_library()
+        self.app.display_info(f"bundling {library} as ky_access_token/{LIBRARY_FILE}")
+        build_data["force_include"][str(library)] = f"ky_access_token/{LIBRARY_FILE}"
+        build_data["pure_python"] = False
+        build_data["tag"] = f"py3-none-{_platform_tag()}"

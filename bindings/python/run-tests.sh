@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The Python binding's one test command: builds the library and the sandbox, makes sure pytest
+# and the build backend are there, runs bindings/python/tests against the package from source.
+#   KY_LIB_DIR=DIR   use DIR/libky_access_token.so and DIR/ky-sandbox instead of building
+#   KY_OFFLINE=1     cargo build --offline
+#   CI=true          a missing tool, zero tests or any skipped test is a failure
+#   PYTHON=...       interpreter to use (default python3)
+# Last line: "python: N passed, F failed".
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+PYTHON=${PYTHON:-python3}
+ci=${CI:-}
+
+fail() { echo "error: $*" >&2; exit 1; }
+
+case "$(uname -s)" in
+  Darwin) lib_file=libky_access_token.dylib ;;
+  MINGW* | MSYS* | CYGWIN*) lib_file=ky_access_token.dll ;;
+  *) lib_file=libky_access_token.so ;;
+esac
+
+if [ -n "${KY_LIB_DIR:-}" ]; then
+  [ -d "$KY_LIB_DIR" ] || fail "KY_LIB_DIR=$KY_LIB_DIR is not a directory"
+  lib_dir=$(cd "$KY_LIB_DIR" && pwd)
+else
+  echo "== cargo build -p ky-access-token -p ky-sandbox"
+  offline=()
+  [ "${KY_OFFLINE:-}" = 1 ] && offline=(--offline)
+  cargo build -p ky-access-token -p ky-sandbox ${offline[@]+"${offline[@]}"}
+  lib_dir="$root/target/debug"
+fi
+export KY_ACCESS_TOKEN_LIB="$lib_dir/$lib_file"
+export KY_SANDBOX_BIN="${KY_SANDBOX_BIN:-$lib_dir/ky-sandbox}"
+[ -f "$KY_ACCESS_TOKEN_LIB" ] || fail "$KY_ACCESS_TOKEN_LIB not found"
+[ -x "$KY_SANDBOX_BIN" ] || fail "$KY_SANDBOX_BIN not found"
+
+command -v "$PYTHON" >/dev/null 2>&1 || fail "$PYTHON not found (Python 3.8+ with pip is needed)"
+if ! "$PYTHON" -c 'import pytest, hatchling' >/dev/null 2>&1; then
+  echo "== $PYTHON -m pip install -q pytest hatchling"
+  if ! "$PYTHON" -m pip install -q pytest hatchling; then
+    [ "$ci" = true ] && fail "could not install pytest and hatchling (CI=true: required)"
+    echo "warning: could not install pytest/hatchling; the wheel test will be skipped" >&2
+  fi
+fi
+"$PYTHON" -c 'import pytest' >/dev/null 2>&1 || fail "pytest is not importable by $PYTHON"
+
+echo "== pytest bindings/python/tests (library: $KY_ACCESS_TOKEN_LIB)"
+report_dir=$(mktemp -d)
+trap 'rm -rf "$report_dir"' EXIT
+set +e
+PYTHONPATH="$here/src${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest -p no:cacheprovider -q -rs \
+  --junitxml="$report_dir/junit.xml" "$here/tests"
+status=$?
+set -e
+
+read -r total failed skipped < <("$PYTHON" - "$report_dir/junit.xml" <<'PY' || echo "0 0 0"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suite = root if root.tag == "testsuite" else root.find("testsuite")
+get = lambda k: int(suite.get(k, 0))
+print(get("tests"), get("failures") + get("errors"), get("skipped"))
+PY
+)
+passed=$((total - failed - skipped))
+
+if [ "$total" -eq 0 ]; then
+  [ "$status" -eq 0 ] && status=1
+  echo "error: pytest collected no tests" >&2
+fi
+if [ "$skipped" -gt 0 ]; then
+  if [ "$ci" = true ]; then
+    status=1
+    echo "error: $skipped test(s) skipped; with CI=true a skip is a failure" >&2
+  else
+    echo "note: $skipped test(s) skipped (not counted as passed)"
+  fi
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=$((skipped > 0 ? skipped : 1)); fi
+echo "python: ${passed} passed, ${failed} failed"
+exit "$status"

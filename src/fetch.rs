@@ -238,12 +238,14 @@ impl Fetcher {
         let at = format!("{}{}", self.base.authority, self.via);
         let network = |what: String| Error::new(Status::Network, what).retryable();
         let tls = |detail: String| {
-            Error::new(
-                Status::Tls,
-                format!(
-                    "TLS with {at} failed: {detail} (is the server's CA trusted? see KY_CA_FILE / SSL_CERT_FILE)"
-                ),
-            )
+            // Only an unknown issuer is a trust-store problem; an expired certificate or a wrong
+            // name is the server's, and the hint would send the reader the wrong way.
+            let hint = if detail.contains("UnknownIssuer") || detail.contains("unknown issuer") {
+                " (is the server's CA trusted? see KY_CA_FILE / SSL_CERT_FILE)"
+            } else {
+                ""
+            };
+            Error::new(Status::Tls, format!("TLS with {at} failed: {detail}{hint}"))
         };
         match e {
             ureq::Error::Timeout(_) => self.timeout_error(),
@@ -279,12 +281,16 @@ impl Fetcher {
             ureq::Error::Rustls(r) => tls(r.to_string()),
             ureq::Error::Tls(what) => tls(what.to_owned()),
             ureq::Error::Pem(p) => tls(format!("bad PEM: {p}")),
-            ureq::Error::ConnectProxyFailed(why) => network(format!(
-                "the proxy{} refused to connect to {}: {}",
-                self.via.trim_start_matches(" via the proxy"),
-                self.base.authority,
-                sanitize(&why, 100)
-            )),
+            // Not retried: a proxy that refuses the tunnel is configured to, not overloaded.
+            ureq::Error::ConnectProxyFailed(why) => Error::new(
+                Status::Network,
+                format!(
+                    "the proxy{} refused to connect to {}: {}",
+                    self.via.trim_start_matches(" via the proxy"),
+                    self.base.authority,
+                    sanitize(&why, 100)
+                ),
+            ),
             ureq::Error::InvalidProxyUrl => Error::invalid("the proxy URL is not valid"),
             ureq::Error::Protocol(p) => {
                 Error::bad_response(format!("{at} did not answer valid HTTP/1.1: {p}"))

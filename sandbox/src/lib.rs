@@ -21,7 +21,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
-pub use tls::generate_ca_and_leaf;
+pub use tls::{Leaf, generate_ca_and_leaf};
 
 /// The program id used in the API documentation.
 pub const SAMPLE_PROGRAM_ID: &str = "223fc70098ad11e9a5898928ba7882e6";
@@ -37,6 +37,8 @@ pub struct SandboxOptions {
     pub tls_dir: Option<PathBuf>,
     /// Log one line per request to stderr.
     pub log_requests: bool,
+    /// The certificate HTTPS mode presents (valid by default).
+    pub tls_leaf: Leaf,
 }
 
 /// Shared, mutable state of a running sandbox.
@@ -96,7 +98,7 @@ impl Sandbox {
         }
         let (acceptor, ca_pem) = match &opts.tls_dir {
             Some(dir) => {
-                let (acceptor, ca) = tls::acceptor(dir)?;
+                let (acceptor, ca) = tls::acceptor(dir, opts.tls_leaf)?;
                 (Some(acceptor), Some(ca))
             }
             None => (None, None),

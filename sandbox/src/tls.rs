@@ -17,7 +17,11 @@ fn other(e: impl std::fmt::Display) -> io::Error {
 /// Writes `ca.pem`, `server.pem` and `server.key` into `dir`: a new CA, and a leaf it signed for
 /// `names` (DNS names or IP addresses). Returns the path of `ca.pem`.
 pub fn generate_ca_and_leaf(dir: &Path, names: &[&str]) -> io::Result<PathBuf> {
-    let (ca_pem, leaf_pem, key_pem) = generate(names)?;
+    generate_into(dir, names, false)
+}
+
+fn generate_into(dir: &Path, names: &[&str], expired: bool) -> io::Result<PathBuf> {
+    let (ca_pem, leaf_pem, key_pem) = generate(names, expired)?;
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("ca.pem"), ca_pem)?;
     std::fs::write(dir.join("server.pem"), leaf_pem)?;
@@ -25,7 +29,7 @@ pub fn generate_ca_and_leaf(dir: &Path, names: &[&str]) -> io::Result<PathBuf> {
     Ok(dir.join("ca.pem"))
 }
 
-fn generate(names: &[&str]) -> io::Result<(String, String, String)> {
+fn generate(names: &[&str], expired: bool) -> io::Result<(String, String, String)> {
     let ca_key = KeyPair::generate().map_err(other)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(other)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -47,13 +51,33 @@ fn generate(names: &[&str]) -> io::Result<(String, String, String)> {
         .distinguished_name
         .push(DnType::CommonName, "ky-sandbox");
     leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    if expired {
+        leaf_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        leaf_params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
     let leaf = leaf_params.signed_by(&leaf_key, &issuer).map_err(other)?;
     Ok((ca_cert.pem(), leaf.pem(), leaf_key.serialize_pem()))
 }
 
-/// A TLS acceptor for `localhost`, `127.0.0.1` and `::1`, with its CA written to `dir/ca.pem`.
-pub(crate) fn acceptor(dir: &Path) -> io::Result<(tokio_rustls::TlsAcceptor, PathBuf)> {
-    let ca_path = generate_ca_and_leaf(dir, &["localhost", "127.0.0.1", "::1"])?;
+/// Which server certificate the HTTPS mode presents (the broken ones are for TLS fault tests).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Leaf {
+    /// Valid for `localhost`, `127.0.0.1` and `::1`.
+    #[default]
+    Valid,
+    /// Same names, but expired in 2021.
+    Expired,
+    /// Valid dates, but only for `wrong-name.invalid`.
+    WrongName,
+}
+
+/// A TLS acceptor presenting `leaf`, with its CA written to `dir/ca.pem`.
+pub(crate) fn acceptor(dir: &Path, leaf: Leaf) -> io::Result<(tokio_rustls::TlsAcceptor, PathBuf)> {
+    let ca_path = match leaf {
+        Leaf::Valid => generate_into(dir, &["localhost", "127.0.0.1", "::1"], false)?,
+        Leaf::Expired => generate_into(dir, &["localhost", "127.0.0.1", "::1"], true)?,
+        Leaf::WrongName => generate_into(dir, &["wrong-name.invalid"], false)?,
+    };
     let leaf_pem = std::fs::read(dir.join("server.pem"))?;
     let key_pem = std::fs::read(dir.join("server.key"))?;
     let leaf = pem_der(&leaf_pem, "CERTIFICATE")?;

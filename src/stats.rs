@@ -51,18 +51,26 @@ pub(crate) struct Counters {
     pub refresh_ahead_runs: AtomicU64,
 }
 
+/// A hit-counter shard for a new thread: threads are spread round-robin.
+pub(crate) fn next_shard() -> usize {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    (NEXT.fetch_add(1, Relaxed) as usize) % HIT_SHARDS
+}
+
 thread_local! {
-    static SHARD: usize = {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        (NEXT.fetch_add(1, Relaxed) as usize) % HIT_SHARDS
-    };
+    static SHARD: usize = next_shard();
 }
 
 impl Counters {
     #[inline]
     pub(crate) fn hit(&self) {
-        let shard = SHARD.try_with(|s| *s).unwrap_or(0);
-        self.hits[shard].0.fetch_add(1, Relaxed);
+        self.hit_on(SHARD.try_with(|s| *s).unwrap_or(0));
+    }
+
+    /// A hit on a shard the caller already knows (see `client::hot`).
+    #[inline]
+    pub(crate) fn hit_on(&self, shard: usize) {
+        self.hits[shard % HIT_SHARDS].0.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn bump(counter: &AtomicU64) {

@@ -516,3 +516,39 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn another_threads_snapshot_never_outlives_an_invalidation() {
+    // Each thread keeps its own snapshot of a hit; a change made on another thread must
+    // retire it before that thread's next call returns.
+    let sandbox = Sandbox::start_default().unwrap();
+    let client = Arc::new(Client::new(config(&sandbox)).unwrap());
+    let id = "snapshot";
+    let (ask, asked) = mpsc::channel::<()>();
+    let (answer, answers) = mpsc::channel::<String>();
+    let worker = {
+        let client = Arc::clone(&client);
+        thread::spawn(move || {
+            for () in asked {
+                let token = client.get_access_token(id).unwrap();
+                answer.send(token.as_str().to_owned()).unwrap();
+            }
+        })
+    };
+    let get_on_worker = || {
+        ask.send(()).unwrap();
+        answers.recv().unwrap()
+    };
+    let first = get_on_worker();
+    assert_eq!(get_on_worker(), first, "a hit");
+    let second = sandbox.rotate(id);
+    client.invalidate(id).unwrap();
+    assert_eq!(get_on_worker(), second);
+    let third = sandbox.rotate(id);
+    assert!(client.invalidate_if(id, &second).unwrap());
+    assert_eq!(get_on_worker(), third);
+    assert_eq!(sandbox.requests(id), 3);
+    assert_eq!(client.stats().cache_hits, 1);
+    drop(ask);
+    worker.join().unwrap();
+}

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use super::background::Background;
 use super::flight::{Flight, Freshness, Outcome};
+use super::hot::{self, Snapshot};
 use crate::clock::{Clock, millis, nanos};
 use crate::config::Config;
 use crate::error::Error;
@@ -32,7 +33,15 @@ pub(crate) const RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// "Never" on the clock.
 const NEVER: u64 = u64::MAX;
 
+/// Source of [`Cache::id`]: process-unique, so a per-thread snapshot can never be mistaken for
+/// one of a later cache at the same address.
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
+
 pub(crate) struct Cache {
+    id: u64,
+    /// Bumped (under the write lock) by every change to any entry; per-thread snapshots are
+    /// valid only at the version they were taken at (see `hot`).
+    version: AtomicU64,
     fetcher: Fetcher,
     pub(crate) clock: Clock,
     /// Cache lifetime in clock nanoseconds; 0 disables caching.
@@ -68,8 +77,19 @@ struct Cached {
 }
 
 enum Lookup {
-    Fresh { token: AccessToken, refresh: bool },
-    Stale { token: AccessToken, age: u64 },
+    Fresh {
+        token: AccessToken,
+        /// This caller won the refresh-ahead that is due.
+        refresh: bool,
+        /// For a per-thread snapshot: when the token expires and when a hit must next look at
+        /// the shared entry for a refresh-ahead (`NEVER` once one is claimed).
+        expires_at: u64,
+        refresh_due: u64,
+    },
+    Stale {
+        token: AccessToken,
+        age: u64,
+    },
 }
 
 impl Cache {
@@ -83,6 +103,8 @@ impl Cache {
         }
         let fraction = |f: f64| (ttl as f64 * f) as u64;
         Ok(Cache {
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
+            version: AtomicU64::new(0),
             fetcher,
             clock: config.clock.clone(),
             ttl,
@@ -99,15 +121,50 @@ impl Cache {
         })
     }
 
+    /// Runs `f` on the token for `id` — raw bytes, validated here unless this thread's snapshot
+    /// already knows them — without cloning the shared token on a per-thread hit.
+    pub(crate) fn with_token<R>(
+        self: &Arc<Self>,
+        id: &[u8],
+        mut f: impl FnMut(&[u8]) -> R,
+    ) -> Result<R, Error> {
+        if let Some(result) = self.hot_hit(id, &mut |t: &AccessToken| f(t.as_bytes())) {
+            return Ok(result);
+        }
+        let id = crate::program_id::validate_program_id(id)?;
+        let token = self.shared_get(id)?;
+        Ok(f(token.as_bytes()))
+    }
+
     /// The token for a validated id: see the module docs for the lifecycle.
     pub(crate) fn get(self: &Arc<Self>, id: &str) -> Result<AccessToken, Error> {
+        if let Some(token) = self.hot_hit(id.as_bytes(), &mut |t: &AccessToken| t.clone()) {
+            return Ok(token);
+        }
+        self.shared_get(id)
+    }
+
+    /// This thread's snapshot, if still valid: no shared write at all.
+    #[inline]
+    fn hot_hit<R>(&self, id: &[u8], f: &mut impl FnMut(&AccessToken) -> R) -> Option<R> {
+        let version = self.version.load(Ordering::Acquire);
+        let (result, shard) = hot::lookup(self.id, version, id, || self.clock.now(), f)?;
+        self.counters.hit_on(shard);
+        Some(result)
+    }
+
+    fn shared_get(self: &Arc<Self>, id: &str) -> Result<AccessToken, Error> {
         let now = self.clock.now();
         let answered = {
             let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
-            entries.get(id).and_then(|entry| self.lookup(entry, now))
+            let version = self.version.load(Ordering::Acquire);
+            entries
+                .get(id)
+                .and_then(|entry| self.lookup(entry, now))
+                .map(|answer| (answer, version))
         };
-        if let Some(answer) = answered {
-            return Ok(self.deliver(id, answer));
+        if let Some((answer, version)) = answered {
+            return Ok(self.deliver(id, answer, Some(version)));
         }
         Counters::bump(&self.counters.misses);
         let (flight, generation) = {
@@ -119,7 +176,7 @@ impl Cache {
             // Another thread may have fetched while we waited for the write lock.
             if let Some(answer) = self.lookup(entry, self.clock.now()) {
                 drop(entries);
-                return Ok(self.deliver(id, answer));
+                return Ok(self.deliver(id, answer, None));
             }
             match &entry.flight {
                 Some(flight) => (Arc::clone(flight), None),
@@ -145,11 +202,27 @@ impl Cache {
     }
 
     /// Counts and logs an answer and starts the refresh it won, outside the entries lock (the
-    /// background thread and a log callback may both take locks of their own).
-    fn deliver(self: &Arc<Self>, id: &str, answer: Lookup) -> AccessToken {
+    /// background thread and a log callback may both take locks of their own). A fresh answer
+    /// read at `version` becomes this thread's snapshot.
+    fn deliver(self: &Arc<Self>, id: &str, answer: Lookup, version: Option<u64>) -> AccessToken {
         match answer {
-            Lookup::Fresh { token, refresh } => {
+            Lookup::Fresh {
+                token,
+                refresh,
+                expires_at,
+                refresh_due,
+            } => {
                 self.counters.hit();
+                if let Some(version) = version {
+                    hot::remember(Snapshot {
+                        cache: self.id,
+                        version,
+                        id: id.as_bytes().into(),
+                        token: token.clone(),
+                        expires_at,
+                        refresh_due,
+                    });
+                }
                 if refresh {
                     self.background.schedule(self, id);
                 }
@@ -188,6 +261,10 @@ impl Cache {
             return Some(Lookup::Fresh {
                 token: cached.token.clone(),
                 refresh,
+                expires_at: cached.fetched_at.saturating_add(self.ttl),
+                // Past the due time the refresh is claimed (by this caller or another): the next
+                // look at the shared entry is needed only when the version changes.
+                refresh_due: if now >= due { NEVER } else { due },
             });
         }
         (age < self.stale_window && now < entry.retry_after).then(|| Lookup::Stale {
@@ -273,7 +350,7 @@ impl Cache {
     pub(crate) fn invalidate(&self, id: &str) {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(entry) = entries.get_mut(id) {
-            Self::reset(entry);
+            self.reset(entry);
         }
     }
 
@@ -288,12 +365,13 @@ impl Cache {
             .as_ref()
             .is_some_and(|c| constant_time_eq(c.token.as_bytes(), token));
         if matches {
-            Self::reset(entry);
+            self.reset(entry);
         }
         matches
     }
 
-    fn reset(entry: &mut Entry) {
+    fn reset(&self, entry: &mut Entry) {
+        self.version.fetch_add(1, Ordering::Release);
         entry.cached = None;
         entry.flight = None;
         entry.generation += 1;
@@ -317,6 +395,11 @@ impl Cache {
                 .max(entry.retry_after),
             None => entry.retry_after,
         }
+    }
+
+    /// Drops this thread's snapshots of this cache (its tokens are zeroed now).
+    pub(crate) fn forget_snapshots(&self) {
+        hot::forget(self.id);
     }
 
     pub(crate) fn cached_programs(&self) -> u64 {
@@ -366,6 +449,7 @@ impl Leader<'_> {
                         entry.flight = None;
                     }
                     if entry.generation == self.generation {
+                        cache.version.fetch_add(1, Ordering::Release);
                         self.record(entry, result, now)
                     } else {
                         result.map(|t| (t, Freshness::Fresh))

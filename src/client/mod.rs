@@ -3,12 +3,14 @@
 //!
 //! - `cache`: entries and the token lifecycle (the hit path lives here);
 //! - `flight`: one fetch many callers wait on;
+//! - `hot`: the per-thread snapshots that make a cache hit touch no shared memory;
 //! - `background`: the thread that refreshes ahead of expiry and keeps prefetched ids warm;
 //! - `pool`: the bounded worker pool behind [`Client::get_access_token_async`].
 
 mod background;
 mod cache;
 mod flight;
+mod hot;
 mod pool;
 
 use std::sync::{Arc, OnceLock};
@@ -58,6 +60,16 @@ impl Client {
     /// while reading it), so the hot path checks it once.
     pub(crate) fn get_validated(&self, id: &str) -> Result<AccessToken, Error> {
         self.cache.get(id)
+    }
+
+    /// Runs `f` on the token for the raw program id bytes (validated unless this thread's
+    /// snapshot already knows them). The C boundary's hot path: no token clone, no shared write.
+    pub(crate) fn with_token<R>(
+        &self,
+        raw_id: &[u8],
+        f: impl FnMut(&[u8]) -> R,
+    ) -> Result<R, Error> {
+        self.cache.with_token(raw_id, f)
     }
 
     /// Runs [`Client::get_access_token`] on the client's worker pool (at most
@@ -123,6 +135,7 @@ impl Drop for Client {
     fn drop(&mut self) {
         self.pool.shutdown();
         self.cache.background.stop();
+        self.cache.forget_snapshots();
     }
 }
 

@@ -82,17 +82,48 @@ fn panic_error(payload: Box<dyn Any + Send>) -> Error {
 /// # Safety
 /// `ptr` is NULL or points to memory readable up to its NUL or `MAX_PROGRAM_ID_LEN + 1` bytes.
 pub(crate) unsafe fn program_id<'a>(ptr: *const c_char) -> Result<&'a str, Error> {
+    // SAFETY: forwarded contract.
+    validate_program_id(unsafe { program_id_bytes(ptr) }?)
+}
+
+/// The bytes of a C program id, not yet validated: at most `MAX_PROGRAM_ID_LEN + 1` of them (one
+/// more than valid, so the validator can say "too long"). For the hot path, where a per-thread
+/// cache hit on these exact bytes proves them valid without a second pass.
+///
+/// # Safety
+/// As [`program_id`].
+pub(crate) unsafe fn program_id_bytes<'a>(ptr: *const c_char) -> Result<&'a [u8], Error> {
     if ptr.is_null() {
         return Err(Error::invalid("program_id is NULL"));
     }
-    let mut len = 0;
     // SAFETY: per the contract, every byte up to the NUL (or the limit) is readable.
-    while len <= MAX_PROGRAM_ID_LEN && unsafe { *ptr.add(len) } != 0 {
+    let len = unsafe { bounded_strlen(ptr, MAX_PROGRAM_ID_LEN + 1) };
+    // SAFETY: the `len` bytes just read are initialised and live for the call.
+    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
+}
+
+/// `strnlen`: the C library's vectorised scan, on the hot path of every call.
+///
+/// # Safety
+/// `ptr` is readable up to its NUL or `max` bytes.
+#[cfg(unix)]
+unsafe fn bounded_strlen(ptr: *const c_char, max: usize) -> usize {
+    // SAFETY: forwarded contract; strnlen reads no further than `max` bytes.
+    unsafe { libc::strnlen(ptr, max) }
+}
+
+/// A plain bounded scan where `strnlen` is not at hand.
+///
+/// # Safety
+/// `ptr` is readable up to its NUL or `max` bytes.
+#[cfg(not(unix))]
+unsafe fn bounded_strlen(ptr: *const c_char, max: usize) -> usize {
+    let mut len = 0;
+    // SAFETY: forwarded contract.
+    while len < max && unsafe { *ptr.add(len) } != 0 {
         len += 1;
     }
-    // SAFETY: the `len` bytes just read are initialised and live for the call.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
-    validate_program_id(bytes)
+    len
 }
 
 /// Borrows the object behind a handle argument, or fails naming the argument.

@@ -126,10 +126,11 @@ pub(crate) unsafe fn get_into(
 ) -> Result<(), Failure> {
     check_out_buf(out_buf, len)?;
     // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
-    let id = unsafe { boundary::program_id(program_id) }?;
-    let token = client.get_validated(id)?;
+    let id = unsafe { boundary::program_id_bytes(program_id) }?;
     // SAFETY: the caller guarantees `out_buf` is writable for `len` bytes.
-    unsafe { boundary::write_token(token.as_bytes(), out_buf, len) }
+    client.with_token(id, |token| unsafe {
+        boundary::write_token(token, out_buf, len)
+    })?
 }
 
 /// `ky_get_access_token_alloc` on this client. Free the result with `ky_string_free`.

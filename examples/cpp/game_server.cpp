@@ -8,6 +8,10 @@
 //
 // The WeChat call is simulated locally (no network): it rejects the first token it sees with
 // errcode 40001, as WeChat does after Tianmu's hourly refresh once the 5-minute overlap is over.
+//
+// The server owns a ky::Client configured from the KY_* environment (KY_BASE_URL, ...), with its
+// own User-Agent suffix. Failures exit with the ky_status code and "KY_ERR_NAME: message".
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -33,29 +37,37 @@ std::string redacted(const std::string &token) {
 int main(int argc, char **argv) {
     const std::string program_id = argc > 1 ? argv[1] : "rotating-demo";
     try {
+        const ky::Client client(ky::ClientOptions::from_env()
+                                    .user_agent_suffix("game_server/1.0")
+                                    .connect_timeout(std::chrono::seconds(2)));
         // Pretend WeChat already considers the currently served token stale.
-        const std::string stale = ky::get_access_token(program_id);
+        const std::string stale = client.get_access_token(program_id);
         int refreshed = 0;
         for (int tick = 1; tick <= 5; ++tick) {
-            std::string token = ky::get_access_token(program_id);
+            std::string token = client.get_access_token(program_id);
             int errcode = call_wechat_api(token, stale);
             if (errcode == kInvalidCredential || errcode == kAccessTokenExpired) {
                 // Never fetch from WeChat yourself (that would invalidate Tianmu's token): drop the
-                // cached copy and ask Tianmu again.
+                // cached copy, only if it is still the rejected one, and ask Tianmu again.
                 std::printf("tick %d: WeChat errcode %d for %s -> invalidate and refetch\n", tick,
                             errcode, redacted(token).c_str());
-                ky::invalidate_access_token(program_id);
-                token = ky::get_access_token(program_id);
+                client.invalidate_access_token_if(program_id, token);
+                token = client.get_access_token(program_id);
                 errcode = call_wechat_api(token, stale);
                 ++refreshed;
             }
             std::printf("tick %d: token %s, WeChat errcode %d\n", tick, redacted(token).c_str(), errcode);
             if (errcode != 0) return 1;
         }
-        std::printf("done: %d refresh(es)\n", refreshed);
+        const ky_stats stats = client.stats();
+        std::printf("done: %d refresh(es); %llu cache hits, %llu upstream requests\n", refreshed,
+                    static_cast<unsigned long long>(stats.cache_hits),
+                    static_cast<unsigned long long>(stats.upstream_requests));
         return 0;
     } catch (const ky::Error &e) {
         std::fprintf(stderr, "game_server: %s\n", e.what());
+        if (e.status() == KY_ERR_API)
+            std::fprintf(stderr, "game_server: upstream err=%lld\n", static_cast<long long>(e.api_err()));
         return static_cast<int>(e.status());
     }
 }

@@ -12,6 +12,8 @@ echo "== cargo test (Rust unit + integration tests, C ABI tests under valgrind, 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
+echo "== C# binding (mcs + mono against the library and the sandbox)"
+bash bindings/csharp/run-tests.sh 2>&1 | tee -a "$log"
 echo "== Python binding (ctypes, pytest against the sandbox, wheel into a fresh venv)"
 bash bindings/python/run-tests.sh 2>&1 | tee -a "$log"
 echo "== quickstart (README's first command: sandbox + C example through the release library)"

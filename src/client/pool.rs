@@ -1,6 +1,10 @@
 //! A small bounded worker pool for asynchronous gets: at most `MAX_WORKERS` threads per client,
-//! started on demand, and a bounded queue. Shutting down cancels what has not started and waits
-//! for what has, so no job runs after the client is gone.
+//! started on demand and ended after `IDLE_EXIT` without work, and a bounded queue. Shutting down
+//! cancels what has not started and waits for what has, so no job runs after the client is gone.
+//!
+//! Idle workers end because a thread that once called into a managed runtime (Mono, the .NET
+//! CLR, Python) stays attached to it; a pool that never shrinks can keep such a runtime from
+//! exiting, and costs a stack per thread for nothing.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -14,6 +18,8 @@ use crate::error::{Error, Status};
 pub const MAX_WORKERS: usize = 4;
 /// Most jobs waiting for a worker; more are refused with [`Status::Busy`].
 pub const MAX_QUEUED: usize = 4096;
+/// A worker with nothing to do for this long ends; the next call starts a new one.
+const IDLE_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A job is told whether it runs for real (`true`) or is being cancelled (`false`).
 pub(crate) type Job = Box<dyn FnOnce(bool) + Send + 'static>;
@@ -30,7 +36,10 @@ struct Shared {
 #[derive(Default)]
 struct State {
     queue: VecDeque<Job>,
+    /// Handles of workers started and not yet joined (some may have ended on idle).
     workers: Vec<JoinHandle<()>>,
+    /// Workers running now.
+    live: usize,
     idle: usize,
     closing: bool,
 }
@@ -67,14 +76,18 @@ impl Pool {
             ));
         }
         state.queue.push_back(job);
-        if state.idle == 0 && state.workers.len() < MAX_WORKERS {
+        if state.idle == 0 && state.live < MAX_WORKERS {
+            state.workers.retain(|w| !w.is_finished());
             let shared = Arc::clone(&self.shared);
             let spawned = std::thread::Builder::new()
                 .name("ky-async".into())
                 .spawn(move || work(&shared));
             match spawned {
-                Ok(handle) => state.workers.push(handle),
-                Err(e) if state.workers.is_empty() => {
+                Ok(handle) => {
+                    state.workers.push(handle);
+                    state.live += 1;
+                }
+                Err(e) if state.live == 0 => {
                     state.queue.pop_back();
                     return Err(Error::internal(format!(
                         "cannot start a worker thread: {e}"
@@ -121,13 +134,51 @@ fn work(shared: &Shared) {
             continue;
         }
         if state.closing {
+            state.live -= 1;
             return;
         }
         state.idle += 1;
-        state = shared
+        let (next, waited) = shared
             .work
-            .wait(state)
+            .wait_timeout(state, IDLE_EXIT)
             .unwrap_or_else(PoisonError::into_inner);
+        state = next;
         state.idle -= 1;
+        if waited.timed_out() && state.queue.is_empty() && !state.closing {
+            state.live -= 1;
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn workers_end_when_idle_and_come_back_on_demand() {
+        let pool = Pool::new();
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..3 {
+            let tx = tx.clone();
+            pool.submit(Box::new(move |run| tx.send(run).unwrap()))
+                .unwrap();
+        }
+        for _ in 0..3 {
+            assert!(rx.recv().unwrap());
+        }
+        assert!(pool.shared.lock().live >= 1);
+        std::thread::sleep(IDLE_EXIT + std::time::Duration::from_millis(500));
+        assert_eq!(pool.shared.lock().live, 0, "idle workers ended");
+        let tx2 = tx.clone();
+        pool.submit(Box::new(move |run| tx2.send(run).unwrap()))
+            .unwrap();
+        assert!(rx.recv().unwrap());
+        pool.shutdown();
+        assert!(
+            pool.submit(Box::new(|_| {}))
+                .is_err_and(|e| e.status() == Status::Cancelled)
+        );
     }
 }

@@ -552,3 +552,29 @@ fn another_threads_snapshot_never_outlives_an_invalidation() {
     drop(ask);
     worker.join().unwrap();
 }
+
+#[test]
+fn the_background_thread_ends_when_idle_and_returns_for_the_next_refresh() {
+    let sandbox = Sandbox::start_default().unwrap();
+    let clock = ManualClock::new();
+    let client = Client::new(
+        config(&sandbox)
+            .cache_ttl(Duration::from_secs(10))
+            .clock(clock.clone()),
+    )
+    .unwrap();
+    let id = "idle-refresher";
+    client.get_access_token(id).unwrap();
+    for round in 2..=3 {
+        clock.advance(Duration::from_secs(8));
+        client.get_access_token(id).unwrap(); // past 0.8 × TTL: queues a refresh
+        wait_until("the refresh", Duration::from_secs(10), || {
+            sandbox.requests(id) == round
+        });
+        if round == 2 {
+            // Longer than the thread's idle limit: the next refresh needs a new thread.
+            thread::sleep(Duration::from_millis(5_500));
+        }
+    }
+    assert_eq!(client.stats().refresh_ahead_runs, 2);
+}

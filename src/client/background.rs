@@ -16,6 +16,10 @@ use crate::clock::nanos;
 /// Longest sleep between prefetch checks: bounds the effect of a manual clock (whose time does
 /// not pass while the thread sleeps) and of a token refreshed by a caller meanwhile.
 const MAX_NAP: Duration = Duration::from_secs(1);
+/// Without a prefetch list, the thread ends after this long without work (the next
+/// refresh-ahead starts a new one): an idle client keeps no thread, so a managed runtime that
+/// loaded the library can exit.
+const IDLE_EXIT: Duration = Duration::from_secs(5);
 
 pub(crate) struct Background {
     state: Mutex<State>,
@@ -131,10 +135,17 @@ fn run(weak: &Weak<Cache>) {
                             .0;
                     }
                     None => {
-                        state = background
+                        let (next, waited) = background
                             .wake
-                            .wait(state)
+                            .wait_timeout(state, IDLE_EXIT)
                             .unwrap_or_else(PoisonError::into_inner);
+                        state = next;
+                        if waited.timed_out() && state.queue.is_empty() && !state.stop {
+                            // Detach ourselves under the lock: `schedule` then starts a new
+                            // thread, and `stop` has nothing to join.
+                            drop(state.thread.take());
+                            return;
+                        }
                     }
                 }
             }

@@ -84,7 +84,7 @@ impl Fetcher {
             None => Agent::with_parts(
                 agent_config,
                 DefaultConnector::new(),
-                DefaultResolver::default(),
+                CachingResolver::new(DefaultResolver::default()),
             ),
         };
         Ok(Fetcher {
@@ -366,16 +366,85 @@ fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
     } else {
         // The platform verifier cannot take extra roots through ureq, so load the system
         // store ourselves (honours SSL_CERT_FILE / SSL_CERT_DIR) and trust both.
-        let system = rustls_native_certs::load_native_certs();
-        extra.extend(
-            system
-                .certs
-                .iter()
-                .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
-        );
+        extra.extend(system_roots().iter().cloned());
         RootCerts::Specific(Arc::new(extra))
     };
     Ok(TlsConfig::builder().root_certs(roots).build())
+}
+
+/// The system trust store, read once per process: reading it opens ~150 files and takes ~2 ms,
+/// which every `Client::new` with extra roots would otherwise pay again.
+fn system_roots() -> &'static [Certificate<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<Certificate<'static>>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        rustls_native_certs::load_native_certs()
+            .certs
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .collect()
+    })
+}
+
+/// How long a resolved address is reused. ureq resolves before it looks for a pooled
+/// connection, and with a timeout it resolves on a new thread: without this, every fetch on a
+/// kept-alive connection would start a thread and read /etc/hosts. Short, so a DNS change
+/// (fail-over) is seen within seconds.
+const RESOLVE_CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// Remembers the last successful resolution of each (scheme, host, port) for
+/// [`RESOLVE_CACHE_TTL`]. Failures are not remembered.
+#[derive(Debug)]
+struct CachingResolver<R> {
+    inner: R,
+    cache: std::sync::Mutex<Vec<(String, Vec<SocketAddr>, Instant)>>,
+}
+
+impl<R> CachingResolver<R> {
+    fn new(inner: R) -> Self {
+        CachingResolver {
+            inner,
+            cache: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<R: Resolver> Resolver for CachingResolver<R> {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &AgentConfig,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.authority().map_or("", |a| a.as_str())
+        );
+        {
+            let cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((_, addrs, at)) = cache.iter().find(|(k, _, _)| *k == key) {
+                if at.elapsed() < RESOLVE_CACHE_TTL {
+                    let mut out = self.empty();
+                    out.truncate(0);
+                    for addr in addrs {
+                        let _ = out.try_push(*addr);
+                    }
+                    return Ok(out);
+                }
+            }
+        }
+        let resolved = self.inner.resolve(uri, config, timeout)?;
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.retain(|(k, _, at)| *k != key && at.elapsed() < RESOLVE_CACHE_TTL);
+        cache.push((key, resolved.iter().copied().collect(), Instant::now()));
+        Ok(resolved)
+    }
 }
 
 /// Resolves names only from a fixed table, never through DNS (see `Config::static_hosts`).

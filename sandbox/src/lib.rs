@@ -250,7 +250,11 @@ impl Server {
             let stream = tokio::select! {
                 _ = &mut stopped => return,
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
+                    Ok((stream, _)) => {
+                        // Without it, Nagle + delayed ACK stall about one fetch in ten by 40 ms.
+                        let _ = stream.set_nodelay(true);
+                        stream
+                    }
                     Err(_) => continue,
                 },
             };

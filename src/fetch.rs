@@ -369,7 +369,17 @@ fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
         extra.extend(system_roots().iter().cloned());
         RootCerts::Specific(Arc::new(extra))
     };
-    Ok(TlsConfig::builder().root_certs(roots).build())
+    Ok(TlsConfig::builder()
+        .root_certs(roots)
+        .unversioned_rustls_crypto_provider(crypto_provider())
+        .build())
+}
+
+/// rustls with the *ring* provider (no cmake or C toolchain beyond cc), made once.
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    static PROVIDER: std::sync::OnceLock<Arc<rustls::crypto::CryptoProvider>> =
+        std::sync::OnceLock::new();
+    Arc::clone(PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())))
 }
 
 /// The system trust store, read once per process: reading it opens ~150 files and takes ~2 ms,

@@ -288,21 +288,21 @@ impl Config {
     pub(crate) fn validate(&self) -> Result<BaseUrl, Error> {
         if self.timeout.is_zero() || self.timeout > MAX_TIMEOUT {
             return Err(Error::invalid(format!(
-                "timeout must be between 1 ms and {} ms (KY_TIMEOUT_MS), got {} ms",
+                "timeout must be between 1 ms and {} ms (the timeout setting or KY_TIMEOUT_MS), got {} ms",
                 MAX_TIMEOUT.as_millis(),
                 self.timeout.as_millis()
             )));
         }
         if self.max_retries > MAX_RETRIES {
             return Err(Error::invalid(format!(
-                "max retries must be at most {MAX_RETRIES} (KY_MAX_RETRIES), got {}",
+                "max retries must be at most {MAX_RETRIES} (the max-retries setting or KY_MAX_RETRIES), got {}",
                 self.max_retries
             )));
         }
         if let Some(connect) = self.connect_timeout {
             if connect.is_zero() || connect > MAX_TIMEOUT {
                 return Err(Error::invalid(format!(
-                    "connect timeout must be between 1 ms and {} ms (KY_CONNECT_TIMEOUT_MS), got {} ms",
+                    "connect timeout must be between 1 ms and {} ms (the connect-timeout setting or KY_CONNECT_TIMEOUT_MS), got {} ms",
                     MAX_TIMEOUT.as_millis(),
                     connect.as_millis()
                 )));
@@ -310,13 +310,13 @@ impl Config {
         }
         if !(0.0..=1.0).contains(&self.refresh_ahead) {
             return Err(Error::invalid(format!(
-                "refresh-ahead must be a fraction of the TTL between 0 and 1 (KY_REFRESH_AHEAD), got {}",
+                "refresh-ahead must be a fraction of the TTL between 0 and 1 (the refresh-ahead setting or KY_REFRESH_AHEAD), got {}",
                 self.refresh_ahead
             )));
         }
         if self.stale_if_error > MAX_STALE_IF_ERROR {
             return Err(Error::invalid(format!(
-                "stale-if-error window must be at most {} ms (KY_STALE_IF_ERROR_MS): WeChat keeps a \
+                "stale-if-error window must be at most {} ms (the stale-if-error setting or KY_STALE_IF_ERROR_MS): WeChat keeps a \
                  replaced token for only 5 minutes; got {} ms",
                 MAX_STALE_IF_ERROR.as_millis(),
                 self.stale_if_error.as_millis()
@@ -327,7 +327,7 @@ impl Config {
             if !printable || suffix.len() > MAX_USER_AGENT_SUFFIX {
                 return Err(Error::invalid(format!(
                     "user-agent suffix must be at most {MAX_USER_AGENT_SUFFIX} printable ASCII \
-                     characters (KY_USER_AGENT_SUFFIX), got \"{}\"",
+                     characters (the user-agent-suffix setting or KY_USER_AGENT_SUFFIX), got \"{}\"",
                     sanitize(suffix, MAX_USER_AGENT_SUFFIX)
                 )));
             }
@@ -391,7 +391,11 @@ pub(crate) struct BaseUrl {
 impl BaseUrl {
     pub(crate) fn parse(raw: &str) -> Result<BaseUrl, Error> {
         let shown = sanitize(&redact_userinfo(raw), 100);
-        let bad = |why: &str| Error::invalid(format!("base URL \"{shown}\" {why} (KY_BASE_URL)"));
+        let bad = |why: &str| {
+            Error::invalid(format!(
+                "base URL \"{shown}\" {why} (the base-URL setting or KY_BASE_URL)"
+            ))
+        };
         let uri: ureq::http::Uri = raw.parse().map_err(|_| bad("is not a valid URL"))?;
         let https = match uri.scheme_str() {
             Some("https") => true,

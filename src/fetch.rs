@@ -225,7 +225,7 @@ impl Fetcher {
         Error::new(
             Status::Timeout,
             format!(
-                "no complete answer from {}{} within {} ms (KY_TIMEOUT_MS)",
+                "no complete answer from {}{} within {} ms (the timeout setting or KY_TIMEOUT_MS)",
                 self.base.authority,
                 self.via,
                 self.timeout.as_millis()
@@ -351,11 +351,13 @@ fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
     if let Some(path) = &config.ca_file {
         let shown = path.display();
         let pem = std::fs::read(path).map_err(|e| {
-            Error::invalid(format!("cannot read CA file {shown} (KY_CA_FILE): {e}"))
+            Error::invalid(format!(
+                "cannot read CA file {shown} (the CA-file setting or KY_CA_FILE): {e}"
+            ))
         })?;
         extra.extend(pem_certificates(
             &pem,
-            &format!("CA file {shown} (KY_CA_FILE)"),
+            &format!("CA file {shown} (the CA-file setting or KY_CA_FILE)"),
         )?);
     }
     if let Some(pem) = &config.ca_pem {

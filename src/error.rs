@@ -192,19 +192,24 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Text from outside (upstream `msg`, an environment value) made safe to quote: control
-/// characters escaped, NUL impossible, at most `max_chars` characters.
+/// characters escaped, NUL impossible, at most `max_chars` characters of output (escapes
+/// included) plus a closing `…` when cut.
 pub(crate) fn sanitize(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars * 4));
-    for (count, c) in text.chars().enumerate() {
-        if count == max_chars {
+    let mut count = 0;
+    for c in text.chars() {
+        let escaped: String = if c.is_control() {
+            c.escape_default().collect()
+        } else {
+            c.to_string()
+        };
+        let width = escaped.chars().count();
+        if count + width > max_chars {
             out.push('…');
             break;
         }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+        out.push_str(&escaped);
+        count += width;
     }
     out
 }
@@ -244,6 +249,11 @@ mod tests {
         assert_eq!(sanitize("项目不存在", 100), "项目不存在");
         assert_eq!(sanitize("a\0b\nc", 100), "a\\u{0}b\\nc");
         assert_eq!(sanitize("abcdef", 3), "abc…");
+        // The bound is on what is written: escapes count.
+        let controls = "\u{1}".repeat(200);
+        let out = sanitize(&controls, 20);
+        assert!(out.chars().count() <= 21, "{out}");
+        assert!(out.ends_with('…'));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! Wire format (`shared/spec/accesstoken-api.zh.md`):
 //! `{"err": 0, "msg": "请求成功", "data": {"accessToken": "27_…"}}`; `err != 0` is a failure.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, sanitize};
@@ -12,20 +11,21 @@ use crate::token::AccessToken;
 /// Upstream `msg` is quoted in messages up to this many characters.
 const MAX_MSG_CHARS: usize = 200;
 
-#[derive(Deserialize)]
-struct Envelope {
-    err: Option<Value>,
-    msg: Option<Value>,
-    data: Option<Value>,
-}
-
 /// Parses a 2xx body into a token, or the error it reports.
 pub fn parse_token_response(body: &[u8]) -> Result<AccessToken, Error> {
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
-        // serde_json's message names a line/column and a category, never the input text.
+    // Into a `Value` first, then only an object is accepted: a derived struct would also take a
+    // JSON array as a list of fields, and its type errors quote the input (a token, maybe).
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        // A syntax error's message names a line/column and a category, never the input text.
         Error::bad_response(format!("response is not the expected JSON object: {e}"))
     })?;
-    let err = match &envelope.err {
+    let Value::Object(envelope) = value else {
+        return Err(Error::bad_response(format!(
+            "response is {}, not the expected JSON object",
+            kind(&value)
+        )));
+    };
+    let err = match envelope.get("err") {
         Some(Value::Number(n)) => n.as_i64().ok_or_else(|| {
             Error::bad_response(format!("response field \"err\" is {n}, not an integer"))
         })?,
@@ -38,13 +38,13 @@ pub fn parse_token_response(body: &[u8]) -> Result<AccessToken, Error> {
         None => return Err(Error::bad_response("response has no \"err\" field")),
     };
     if err != 0 {
-        let msg = match &envelope.msg {
+        let msg = match envelope.get("msg") {
             Some(Value::String(s)) if !s.is_empty() => sanitize(s, MAX_MSG_CHARS),
             _ => "(no msg)".to_owned(),
         };
         return Err(Error::api(err, format!("API error {err}: {msg}")));
     }
-    let Some(Value::Object(data)) = &envelope.data else {
+    let Some(Value::Object(data)) = envelope.get("data") else {
         return Err(Error::bad_response(
             "response has err=0 but \"data\" is not an object",
         ));
@@ -77,9 +77,8 @@ pub fn parse_token_response(body: &[u8]) -> Result<AccessToken, Error> {
 
 /// The upstream `msg` of a non-2xx JSON body, if it has one (for HTTP status messages).
 pub fn error_body_msg(body: &[u8]) -> Option<String> {
-    let envelope: Envelope = serde_json::from_slice(body).ok()?;
-    match envelope.msg? {
-        Value::String(s) if !s.is_empty() => Some(sanitize(&s, MAX_MSG_CHARS)),
+    match serde_json::from_slice::<Value>(body).ok()?.get("msg")? {
+        Value::String(s) if !s.is_empty() => Some(sanitize(s, MAX_MSG_CHARS)),
         _ => None,
     }
 }
@@ -102,6 +101,24 @@ mod tests {
 
     const SAMPLE: &str =
         r#"{"err":0,"data":{"accessToken":"27_t3e8Pqc7RzC1V8UB3r-SC9G"},"msg":"请求成功"}"#;
+
+    #[test]
+    fn only_a_json_object_is_an_answer_and_the_body_is_never_quoted() {
+        // Found by fuzzing: arrays used to pass as a list of fields, and a JSON string body was
+        // quoted whole in the message (it may be a token).
+        for body in [
+            r#"[0,null,{"accessToken":"27_array_form"}]"#,
+            "[4,4,4]",
+            r#""27_SECRET_token_as_a_json_string""#,
+            "42",
+            "null",
+        ] {
+            let e = parse_token_response(body.as_bytes()).unwrap_err();
+            assert_eq!(e.status(), Status::BadResponse, "{body}: {e}");
+            assert!(!e.message().contains("27_"), "{body}: {e}");
+            assert!(e.message().contains("not the expected JSON object"), "{e}");
+        }
+    }
 
     #[test]
     fn documented_sample_parses() {

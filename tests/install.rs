@@ -14,6 +14,9 @@ use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+mod common;
+use common::release_build;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -87,37 +90,6 @@ fn prefix() -> &'static Path {
         assert!(stdout(&out).contains(&format!("installed ky_access_token {VERSION}")));
         prefix
     })
-}
-
-/// `cargo build --release -p ky-access-token -p ky-sandbox`, exactly as examples/quickstart.sh
-/// runs it, so the two share one release build. The variables cargo sets for this test process
-/// are removed first: build scripts (ring's) track CARGO_MANIFEST_DIR, and a value the
-/// quickstart's build does not see would make each build recompile what the other built.
-fn release_build() -> Command {
-    let mut build = Command::new(option_env!("CARGO").unwrap_or("cargo"));
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let set_by_cargo_test = name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_BIN_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_CRATE_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-            ]
-            .contains(&&*name);
-        if set_by_cargo_test {
-            build.env_remove(&*name);
-        }
-    }
-    build
-        .current_dir(root())
-        .args(["build", "--release", "--quiet", "-p", "ky-access-token"])
-        .args(["-p", "ky-sandbox"]);
-    if std::env::var("KY_OFFLINE").is_ok_and(|v| v == "1") {
-        build.arg("--offline");
-    }
-    build
 }
 
 fn readelf_dynamic(file: &Path) -> String {

@@ -7,6 +7,7 @@
  * Compiled with -Wall -Wextra -Werror -pedantic as C11 and as C++17, run under valgrind in CI.
  */
 #include "ky_access_token.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -17,19 +18,6 @@ static const char SAMPLE_ID[] = "223fc70098ad11e9a5898928ba7882e6";
 static const char SAMPLE_TOKEN[] =
     "27_t3e8Pqc7RzC1V8UB3r-SC9GdryVrB0LcOxi3D4e614Rg5d_3sUkLbHZX8sk-LCecrIpjOfQ4YY_AUHn6XogMHFd1Lt4W85aSrfIOcr3bpZvKP798hLHuJd7NNt5i96m9526EZk8SafcTKoKIJUaAGASTE";
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-        }                                                                  \
-    } while (0)
 
 /* Asserts a status, a non-empty message for failures, and that no message leaks the token. */
 static void expect_status(const char *what, ky_status got, ky_status want) {

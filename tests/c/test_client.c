@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 -pedantic */
 #include "ky_access_token.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -20,20 +21,7 @@
 static const char SAMPLE_ID[] = "223fc70098ad11e9a5898928ba7882e6";
 static const char SAMPLE_TOKEN_PREFIX[] = "27_t3e8";
 
-static int passed, failed;
 static const char *base_url;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-        }                                                                  \
-    } while (0)
 
 #define EXPECT(call, want)                                                                  \
     do {                                                                                    \

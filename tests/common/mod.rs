@@ -1,4 +1,6 @@
-//! Helpers shared by the tests that compile C/C++ programs against the library.
+//! Helpers shared by the tests that compile C/C++ programs against the library or build it.
+// Each test binary uses part of this module.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,4 +52,35 @@ pub fn compile(compiler: &str, lang: &[&str], source: &str, name: &str) -> PathB
         String::from_utf8_lossy(&result.stderr)
     );
     program
+}
+
+/// `cargo build --release -p ky-access-token -p ky-sandbox`, exactly as examples/quickstart.sh
+/// runs it, so the two share one release build. The variables cargo sets for this test process
+/// are removed first: build scripts (ring's) track CARGO_MANIFEST_DIR, and a value the
+/// quickstart's build does not see would make each build recompile what the other built.
+pub fn release_build() -> Command {
+    let mut build = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo_test = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&&*name);
+        if set_by_cargo_test {
+            build.env_remove(&*name);
+        }
+    }
+    build
+        .current_dir(root())
+        .args(["build", "--release", "--quiet", "-p", "ky-access-token"])
+        .args(["-p", "ky-sandbox"]);
+    if std::env::var("KY_OFFLINE").is_ok_and(|v| v == "1") {
+        build.arg("--offline");
+    }
+    build
 }

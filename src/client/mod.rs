@@ -53,13 +53,7 @@ impl Client {
     /// token is returned at once and one background refresh starts; if refreshing fails, the last
     /// good token is served until the stale-if-error window closes.
     pub fn get_access_token(&self, program_id: &str) -> Result<AccessToken, Error> {
-        self.get_validated(validate_program_id(program_id.as_bytes())?)
-    }
-
-    /// [`Client::get_access_token`] for an id the caller already validated (the C boundary does,
-    /// while reading it), so the hot path checks it once.
-    pub(crate) fn get_validated(&self, id: &str) -> Result<AccessToken, Error> {
-        self.cache.get(id)
+        self.cache.get(validate_program_id(program_id.as_bytes())?)
     }
 
     /// Runs `f` on the token for the raw program id bytes (validated unless this thread's

@@ -156,11 +156,8 @@ pub(crate) unsafe fn opt_str<'a>(
     if ptr.is_null() {
         return Ok(None);
     }
-    let mut len = 0;
     // SAFETY: per the contract, every byte up to the NUL is readable; we stop at `max + 1`.
-    while len <= max && unsafe { *ptr.add(len) } != 0 {
-        len += 1;
-    }
+    let len = unsafe { bounded_strlen(ptr, max.saturating_add(1)) };
     if len > max {
         return Err(Error::invalid(format!("{name} is longer than {max} bytes")));
     }

@@ -145,10 +145,21 @@ pub unsafe extern "C" fn ky_client_get_access_token_alloc(
     pointer_call(|| {
         // SAFETY: the caller guarantees both pointers are NULL or valid.
         let client = unsafe { handle(client, "client") }?;
-        let id = unsafe { boundary::program_id(program_id) }?;
-        let token = client.client.get_validated(id)?;
-        alloc_token(token.as_bytes())
+        unsafe { alloc_from(&client.client, program_id) }
     })
+}
+
+/// The body of both `_alloc` functions: the same hot path as `get_into`.
+///
+/// # Safety
+/// As `ky_get_access_token_alloc`.
+pub(crate) unsafe fn alloc_from(
+    client: &Client,
+    program_id: *const c_char,
+) -> Result<*mut c_char, Error> {
+    // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
+    let id = unsafe { boundary::program_id_bytes(program_id) }?;
+    client.with_token(id, alloc_token)?
 }
 
 /// `ky_invalidate_access_token` on this client. Does no I/O.

@@ -15,7 +15,7 @@ mod status;
 
 use std::ffi::{CStr, CString, c_char};
 
-use boundary::{alloc_token, infallible_call, pointer_call, status_call};
+use boundary::{infallible_call, pointer_call, status_call};
 pub use client::*;
 pub use config::*;
 pub use log::*;
@@ -99,10 +99,8 @@ pub unsafe extern "C" fn ky_get_access_token(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ky_get_access_token_alloc(program_id: *const c_char) -> *mut c_char {
     pointer_call(|| {
-        // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
-        let id = unsafe { boundary::program_id(program_id) }?;
-        let token = default_client()?.get_validated(id)?;
-        alloc_token(token.as_bytes())
+        // SAFETY: forwarded contract.
+        unsafe { client::alloc_from(default_client()?, program_id) }
     })
 }
 

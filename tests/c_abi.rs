@@ -82,7 +82,11 @@ fn run_program(program: &Path, args: &[&str], env: &[(&str, &str)], remove: &[&s
     command
         .args(args)
         .env("KY_MAX_RETRIES", "1")
-        .env("KY_TIMEOUT_MS", "3000");
+        // Generous on purpose: under valgrind on a loaded 2-core machine one TLS handshake takes
+        // seconds, and no case here may turn into KY_ERR_TIMEOUT by being slow. The one timeout
+        // case (test_api.c, "slow headers") sets a short deadline on a client of its own against
+        // a server that holds its answer far longer.
+        .env("KY_TIMEOUT_MS", "120000");
     for name in [
         "HTTPS_PROXY",
         "https_proxy",

@@ -376,7 +376,7 @@ impl Config {
     pub(crate) fn effective_proxy(&self, base: &BaseUrl) -> Option<(&str, &str)> {
         match &self.proxy {
             Proxy::None => None,
-            Proxy::Url(url) => Some(("the proxy setting", url.as_str())),
+            Proxy::Url(url) => Some(("the client configuration", url.as_str())),
             Proxy::Environment(env) => {
                 let (name, url) = if base.https { &env.https } else { &env.http }.as_ref()?;
                 let exempt = match &env.no_proxy {

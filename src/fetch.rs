@@ -59,7 +59,13 @@ impl Fetcher {
         let (proxy, via) = match config.effective_proxy(&base) {
             None => (None, String::new()),
             Some((source, url)) => {
-                check_proxy_url(url, source)?;
+                // Named as the user set it: a variable, or the setter.
+                let setting = if source.ends_with("PROXY") || source.ends_with("proxy") {
+                    source
+                } else {
+                    "the proxy setting"
+                };
+                check_proxy_url(url, setting)?;
                 let proxy = ureq::Proxy::new(url).map_err(|_| {
                     Error::invalid(format!(
                         "the proxy URL from {source} is not valid (expected http://[user:password@]host:port)"

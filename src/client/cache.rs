@@ -253,6 +253,11 @@ impl Cache {
     }
 
     fn shared_get(self: &Arc<Self>, id: &str) -> Result<AccessToken, Error> {
+        // Fault injection for the unit tests of what a panic inside a call does.
+        #[cfg(test)]
+        if id == "test-panic" {
+            panic!("injected panic");
+        }
         let deadline = Instant::now() + self.timeout;
         let now = self.clock.now();
         let answered = {

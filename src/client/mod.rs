@@ -179,3 +179,41 @@ pub fn default_client() -> Result<&'static Client, Error> {
         .as_ref()
         .map_err(Clone::clone)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn an_async_call_whose_fetch_panics_still_calls_back_once() {
+        // No network: the injected panic comes before any I/O.
+        let client = Client::new(Config::new().base_url("http://127.0.0.1:9")).unwrap();
+        let (tx, rx) = mpsc::channel();
+        client
+            .get_access_token_async("test-panic", move |result| {
+                tx.send(result.map(|_| ())).unwrap();
+            })
+            .unwrap();
+        let result = rx.recv_timeout(Duration::from_secs(60)).expect("callback");
+        let e = result.unwrap_err();
+        assert_eq!(e.status(), Status::Internal);
+        assert!(e.message().contains("injected panic"), "{}", e.message());
+        drop(client);
+        assert!(rx.try_recv().is_err(), "called back exactly once");
+    }
+
+    #[test]
+    fn a_panicking_callback_leaves_the_pool_working() {
+        let client = Client::new(Config::new().base_url("http://127.0.0.1:9")).unwrap();
+        client
+            .get_access_token_async("test-panic", |_| panic!("callback panics"))
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        client
+            .get_access_token_async("test-panic", move |r| tx.send(r.is_err()).unwrap())
+            .unwrap();
+        assert!(rx.recv_timeout(Duration::from_secs(60)).unwrap());
+    }
+}

@@ -289,6 +289,46 @@ pub(crate) unsafe fn free_token(s: *mut c_char) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The unit-test binary's allocator: the system one, remembering per thread the size of the
+    /// last deallocation, so a test can check a free used the allocation's own layout.
+    struct Recording;
+
+    thread_local! {
+        static LAST_DEALLOC: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    // SAFETY: forwards to the system allocator unchanged.
+    unsafe impl std::alloc::GlobalAlloc for Recording {
+        unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+            // SAFETY: forwarded.
+            unsafe { std::alloc::System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+            let _ = LAST_DEALLOC.try_with(|last| last.set(layout.size()));
+            // SAFETY: forwarded.
+            unsafe { std::alloc::System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Recording = Recording;
+
+    #[test]
+    fn a_token_string_is_freed_with_its_own_layout_whatever_it_holds() {
+        for cut_at in [0usize, 3, 12] {
+            let s = alloc_token(b"27_secret_tk").unwrap();
+            // SAFETY: `s` holds 12 bytes and a NUL; the caller may write into it.
+            unsafe { *s.add(cut_at) = 0 };
+            // SAFETY: from `alloc_token`, freed once.
+            unsafe { free_token(s) };
+            assert_eq!(
+                LAST_DEALLOC.with(std::cell::Cell::get),
+                HEADER + 13,
+                "cut at {cut_at}"
+            );
+        }
+    }
     use std::ffi::CStr;
 
     #[test]

@@ -28,7 +28,17 @@ pub fn lib_dir() -> PathBuf {
 /// Compiles `source` with `-Wall -Wextra -Werror -pedantic` against the committed header and the
 /// freshly built shared library; panics with the compiler's output on failure.
 pub fn compile(compiler: &str, lang: &[&str], source: &str, name: &str) -> PathBuf {
-    let lib = lib_dir();
+    compile_against(&lib_dir(), compiler, lang, source, name)
+}
+
+/// [`compile`] against the library in `lib` (e.g. target/release).
+pub fn compile_against(
+    lib: &Path,
+    compiler: &str,
+    lang: &[&str],
+    source: &str,
+    name: &str,
+) -> PathBuf {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-programs");
     std::fs::create_dir_all(&out).unwrap();
     let program = out.join(name);
@@ -41,7 +51,7 @@ pub fn compile(compiler: &str, lang: &[&str], source: &str, name: &str) -> PathB
         .arg("-o")
         .arg(&program)
         .arg("-L")
-        .arg(&lib)
+        .arg(lib)
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .arg("-lky_access_token")
         .output()

@@ -27,13 +27,26 @@ fn install_hook() {
     });
 }
 
-/// Runs `body`, catching a panic quietly; `Err` carries the panic's message.
-pub(crate) fn guarded<R>(body: impl FnOnce() -> R) -> Result<R, String> {
+/// Runs `body` as library code: a panic raised inside prints nothing (it is still a panic;
+/// whoever catches it reports it).
+pub(crate) fn quiet<R>(body: impl FnOnce() -> R) -> R {
+    /// Leaves the quiet region however `body` ends, unwinding included.
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
+        }
+    }
     install_hook();
     let _ = DEPTH.try_with(|d| d.set(d.get() + 1));
-    let result = catch_unwind(AssertUnwindSafe(body));
-    let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
-    result.map_err(|payload| {
+    let _leave = Leave;
+    body()
+}
+
+/// Runs `body` as library code, catching a panic quietly; `Err` carries the panic's message,
+/// which is also logged.
+pub(crate) fn guarded<R>(body: impl FnOnce() -> R) -> Result<R, String> {
+    quiet(|| catch_unwind(AssertUnwindSafe(body))).map_err(|payload| {
         let message = message(payload.as_ref());
         crate::log::log_line!(
             crate::log::Level::Error,
@@ -41,6 +54,14 @@ pub(crate) fn guarded<R>(body: impl FnOnce() -> R) -> Result<R, String> {
         );
         message
     })
+}
+
+/// Catches a panic without marking the region quiet: for the cache-hit path, which must not
+/// pay for the marker. Everything it calls beyond the hit runs inside [`quiet`] (see
+/// `Cache::with_token`); the hit itself does no arithmetic or indexing that can panic.
+#[inline]
+pub(crate) fn caught<R>(body: impl FnOnce() -> R) -> Result<R, String> {
+    catch_unwind(AssertUnwindSafe(body)).map_err(|payload| message(payload.as_ref()))
 }
 
 fn message(payload: &(dyn Any + Send)) -> String {

@@ -230,9 +230,12 @@ impl Cache {
         if let Some(result) = self.hot_hit(id, &mut |t: &AccessToken| f(t.as_bytes())) {
             return Ok(result);
         }
-        let id = crate::program_id::validate_program_id(id)?;
-        let token = self.shared_get(id)?;
-        Ok(f(token.as_bytes()))
+        // Past the hit, everything is library code that must never print a panic.
+        crate::panics::quiet(|| {
+            let id = crate::program_id::validate_program_id(id)?;
+            let token = self.shared_get(id)?;
+            Ok(f(token.as_bytes()))
+        })
     }
 
     /// The token for a validated id: see the module docs for the lifecycle.

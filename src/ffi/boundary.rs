@@ -29,7 +29,19 @@ impl From<Error> for Failure {
 
 /// Runs a status-returning body: success clears this thread's last error, failure records it.
 pub(crate) fn status_call(body: impl FnOnce() -> Result<(), Failure>) -> ky_status {
-    match panics::guarded(body) {
+    finish(panics::guarded(body))
+}
+
+/// [`status_call`] for the token getters, whose cache hit must stay as cheap as a function
+/// call: their slow path marks itself quiet instead (see `panics::caught`).
+pub(crate) fn hot_status_call(body: impl FnOnce() -> Result<(), Failure>) -> ky_status {
+    finish(panics::caught(body))
+}
+
+// Inlined: on the hit path a call here costs as much as the rest of the boundary.
+#[inline(always)]
+fn finish(result: Result<Result<(), Failure>, String>) -> ky_status {
+    match result {
         Ok(Ok(())) => {
             last_error::clear();
             ky_status::KY_OK
@@ -45,10 +57,11 @@ pub(crate) fn status_call(body: impl FnOnce() -> Result<(), Failure>) -> ky_stat
     }
 }
 
-/// Runs a pointer-returning body: NULL on failure (recorded like `status_call`).
+/// Runs a pointer-returning body: NULL on failure (recorded like `hot_status_call`: only the
+/// `_alloc` getters return pointers).
 pub(crate) fn pointer_call<T>(body: impl FnOnce() -> Result<*mut T, Error>) -> *mut T {
     let mut out = std::ptr::null_mut();
-    let status = status_call(|| {
+    let status = hot_status_call(|| {
         out = body()?;
         Ok(())
     });

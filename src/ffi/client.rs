@@ -5,7 +5,8 @@
 use std::ffi::{c_char, c_void};
 
 use super::boundary::{
-    self, Failure, alloc_token, check_out_buf, handle, infallible_call, pointer_call, status_call,
+    self, Failure, alloc_token, check_out_buf, handle, hot_status_call, infallible_call,
+    pointer_call, status_call,
 };
 use super::config::ky_config;
 use super::last_error;
@@ -113,7 +114,7 @@ pub unsafe extern "C" fn ky_client_get_access_token(
     out_buf: *mut c_char,
     len: usize,
 ) -> ky_status {
-    status_call(|| {
+    hot_status_call(|| {
         // SAFETY: the caller guarantees `client` is NULL or live.
         let client = unsafe { handle(client, "client") }?;
         // SAFETY: forwarded contract.

@@ -15,7 +15,7 @@ mod status;
 
 use std::ffi::{CStr, c_char};
 
-use boundary::{infallible_call, pointer_call, status_call};
+use boundary::{hot_status_call, infallible_call, pointer_call, status_call};
 pub use client::*;
 pub use config::*;
 pub use log::*;
@@ -80,7 +80,7 @@ pub unsafe extern "C" fn ky_get_access_token(
     out_buf: *mut c_char,
     len: usize,
 ) -> ky_status {
-    status_call(|| {
+    hot_status_call(|| {
         let client = default_client()?;
         // SAFETY: forwarded contract.
         unsafe { client::get_into(client, program_id, out_buf, len) }

@@ -142,6 +142,35 @@ function startAsync(submit: (callback: unknown, key: bigint) => number, owner?: 
   });
 }
 
+/**
+ * The async path in a worker thread. A worker can be terminated at any moment, and koffi frees a
+ * terminated worker's registered callbacks: a library thread calling one later would crash the
+ * process. So workers never hand the library a callback: the blocking call runs on libuv's thread
+ * pool (koffi's `.async`, which outlives a terminated worker) into native memory (not a JS
+ * Buffer that termination could free under it), and the promise settles on the worker's thread.
+ */
+async function fetchPooled(call: (buf: unknown, len: number, done: (err: unknown, status: number) => void) => void): Promise<string> {
+  let size = TOKEN_BUFFER_SIZE;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const buf = koffi.alloc('char', size);
+    try {
+      const status = await new Promise<number>((resolve, reject) =>
+        call(buf, size, (err, result) => (err ? reject(err) : resolve(result))),
+      );
+      if (status === Status.BUFFER_TOO_SMALL) {
+        size *= 4; // the required size is on the pool thread; the token stays cached meanwhile
+        continue;
+      }
+      if (status !== Status.OK) throw asyncError(status);
+      return koffi.decode.string(buf);
+    } finally {
+      new Uint8Array(koffi.view(buf, size)).fill(0); // do not leave the secret in freed memory
+      koffi.free(buf);
+    }
+  }
+  throw asyncError(Status.BUFFER_TOO_SMALL);
+}
+
 // --- the sync path ------------------------------------------------------------------------------
 
 function fetchInto(call: (buf: Buffer, len: number) => number): string {
@@ -206,6 +235,9 @@ function readStats(fill: (out: Record<string, unknown>, size: number) => number)
 export function getAccessToken(programId_: string): Promise<string> {
   try {
     const id = programId(programId_);
+    if (!isMainThread) {
+      return fetchPooled((buf, len, done) => fns.ky_get_access_token.async(id, buf, len, done));
+    }
     return startAsync((callback, key) => fns.ky_get_access_token_async(id, callback, key));
   } catch (error) {
     return Promise.reject(error);
@@ -365,6 +397,8 @@ const orphans = new FinalizationRegistry<Handle>((handle) => freeLater(handle, (
 export class Client {
   #handle: Handle | null = null;
   #closing: Promise<void> | null = null;
+  #pooled = 0; // worker threads: blocking calls running on libuv's pool with this handle
+  #afterPooled: (() => void) | null = null;
 
   constructor(options: ClientOptions = {}) {
     const setters = settersFor(options); // every argument checked before anything native exists
@@ -396,6 +430,16 @@ export class Client {
     try {
       const handle = this.#live();
       const id = programId(programId_);
+      if (!isMainThread) {
+        // ky_client_free must be the last call on the handle: close() waits for these.
+        this.#pooled++;
+        const settle = (): void => {
+          if (--this.#pooled === 0 && this.#afterPooled) this.#afterPooled();
+        };
+        const call = fetchPooled((buf, len, done) => fns.ky_client_get_access_token.async(handle, id, buf, len, done));
+        call.then(settle, settle);
+        return call;
+      }
       return startAsync((callback, key) => fns.ky_client_get_access_token_async(handle, id, callback, key), this);
     } catch (error) {
       return Promise.reject(error);
@@ -442,7 +486,12 @@ export class Client {
     this.#handle = null;
     orphans.unregister(this);
     this.#closing =
-      handle === null ? Promise.resolve() : new Promise<void>((resolve) => freeLater(handle, resolve));
+      handle === null
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            if (this.#pooled === 0) return freeLater(handle, resolve);
+            this.#afterPooled = () => freeLater(handle, resolve);
+          });
     return this.#closing;
   }
 

@@ -16,10 +16,13 @@ import {
   Status,
   statusName as knownStatusName,
 } from './errors';
-import { KyStats, LogCallback, TOKEN_BUFFER_SIZE, TokenCallback, fns, koffi, libraryPath } from './native';
+import * as native from './native';
+import { KyStats, LogCallback, TOKEN_BUFFER_SIZE, TokenCallback, fns, koffi } from './native';
 
 export * from './errors';
-export { libraryPath };
+
+/** Where the native library was loaded from (see the lookup order in the README). */
+export const libraryPath: string = native.libraryPath;
 
 type Handle = bigint; // ky_client* as koffi 3 hands it out
 

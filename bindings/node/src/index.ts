@@ -123,7 +123,7 @@ function onToken(status: number, token: string | null, _tokenLen: number, userda
 }
 
 function startAsync(submit: (callback: unknown, key: bigint) => number, owner?: Client): Promise<string> {
-  tokenCallback ??= koffi.register(onToken, koffi.pointer(TokenCallback));
+  tokenCallback ??= koffi.register(onToken, TokenCallback);
   return new Promise<string>((resolve, reject) => {
     const key = nextKey++;
     pending.set(key, { resolve, reject, owner });
@@ -549,7 +549,7 @@ export function onLog(handler: LogHandler | null, minLevel: LogLevel = LogLevel.
     return Promise.reject(new TypeError('handler must be a function or null'));
   }
   if (!Number.isInteger(minLevel)) return Promise.reject(new TypeError('minLevel must be a LogLevel'));
-  if (handler !== null) logCallback ??= koffi.register(onLogLine, koffi.pointer(LogCallback));
+  if (handler !== null) logCallback ??= koffi.register(onLogLine, LogCallback);
   return new Promise<void>((resolve, reject) => {
     fns.ky_set_log_callback.async(handler ? logCallback : null, null, minLevel, (err: unknown, status: number) => {
       if (err) return reject(err);

@@ -51,11 +51,15 @@ export const KyStats = koffi.struct('ky_stats', {
   refresh_ahead_runs: 'uint64_t',
   cached_programs: 'uint64_t',
 });
-export const TokenCallback = koffi.proto(
-  'void ky_token_callback(ky_status status, const char *token, size_t token_len, void *userdata)',
+// The header's callback typedefs are function pointer types; koffi's prototypes are function
+// types, so each typedef name is declared as a pointer to its prototype.
+export const TokenCallback = koffi.pointer(
+  'ky_token_callback',
+  koffi.proto('void ky_token_callback_fn(ky_status status, const char *token, size_t token_len, void *userdata)'),
 );
-export const LogCallback = koffi.proto(
-  'void ky_log_callback(ky_log_level level, const char *line, void *userdata)',
+export const LogCallback = koffi.pointer(
+  'ky_log_callback',
+  koffi.proto('void ky_log_callback_fn(ky_log_level level, const char *line, void *userdata)'),
 );
 
 /**
@@ -82,9 +86,9 @@ export const SIGNATURES = [
   'void *ky_client_get_access_token_alloc(const ky_client *client, const char *program_id)',
   'ky_status ky_client_invalidate_access_token(const ky_client *client, const char *program_id)',
   'ky_status ky_client_invalidate_access_token_if(const ky_client *client, const char *program_id, const char *token, size_t token_len, _Out_ bool *out_invalidated)',
-  'ky_status ky_client_get_access_token_async(const ky_client *client, const char *program_id, ky_token_callback *callback, void *userdata)',
+  'ky_status ky_client_get_access_token_async(const ky_client *client, const char *program_id, ky_token_callback callback, void *userdata)',
   'ky_status ky_client_stats(const ky_client *client, _Out_ ky_stats *out, size_t out_size)',
-  'ky_status ky_get_access_token_async(const char *program_id, ky_token_callback *callback, void *userdata)',
+  'ky_status ky_get_access_token_async(const char *program_id, ky_token_callback callback, void *userdata)',
   'ky_status ky_invalidate_access_token_if(const char *program_id, const char *token, size_t token_len, _Out_ bool *out_invalidated)',
   'ky_status ky_get_stats(_Out_ ky_stats *out, size_t out_size)',
   'ky_status ky_config_new(_Out_ ky_config **out)',
@@ -102,7 +106,7 @@ export const SIGNATURES = [
   'ky_status ky_config_set_refresh_ahead(ky_config *config, double fraction)',
   'ky_status ky_config_set_stale_if_error_ms(ky_config *config, uint64_t ms)',
   'ky_status ky_config_add_prefetch(ky_config *config, const char *program_id)',
-  'ky_status ky_set_log_callback(ky_log_callback *callback, void *userdata, int32_t min_level)',
+  'ky_status ky_set_log_callback(ky_log_callback callback, void *userdata, int32_t min_level)',
 ] as const;
 
 /** The C function name of a signature line. */

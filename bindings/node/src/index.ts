@@ -105,11 +105,42 @@ interface Pending {
   resolve(token: string): void;
   reject(error: KyError): void;
   owner: Client | undefined; // keeps a Client alive (not collected) until its calls are answered
+  flight: string; // owner + program id, for the sync-call guard below
+}
+
+// (client or default) + program id -> async calls outstanding on this thread.
+const inFlight = new Map<string, number>();
+const DEFAULT_OWNER = 'default';
+
+function flightKey(owner: Client | undefined, id: string): string {
+  return `${owner ? owner.tag : DEFAULT_OWNER}\0${id}`;
+}
+
+/**
+ * With onLog installed, a blocking call on the main thread that joins a fetch led by a library
+ * thread deadlocks: that thread's log line waits for the main thread (koffi delivers it there),
+ * which waits for the fetch. Refuse the case this thread can see: an async call for the same id
+ * on the same client is outstanding.
+ */
+function guardSync(owner: Client | undefined, id: string): void {
+  if (logHandler !== null && isMainThread && inFlight.has(flightKey(owner, id))) {
+    throw new InvalidArgumentError(
+      Status.INVALID_ARGUMENT,
+      `getAccessTokenSync('${id}') would wait for this id's fetch in flight, whose log line onLog must deliver on this ` +
+        'same thread (a deadlock): await getAccessToken() instead',
+    );
+  }
 }
 
 const pending = new Map<bigint, Pending>();
 let nextKey = 1n; // 0 would arrive as NULL
 let tokenCallback: unknown; // koffi.register() result; never unregistered (callbacks may be in flight)
+
+function settleFlight(flight: string): void {
+  const n = (inFlight.get(flight) ?? 1) - 1;
+  if (n === 0) inFlight.delete(flight);
+  else inFlight.set(flight, n);
+}
 
 function onToken(status: number, token: string | null, _tokenLen: number, userdata: unknown): void {
   // Runs on this JS thread (koffi relays it from the library's worker); must never throw.
@@ -117,28 +148,37 @@ function onToken(status: number, token: string | null, _tokenLen: number, userda
   const entry = pending.get(key);
   if (!entry) return;
   pending.delete(key);
+  settleFlight(entry.flight);
   release();
   if (status === Status.OK && token !== null) entry.resolve(token);
   else entry.reject(asyncError(status));
 }
 
-function startAsync(submit: (callback: unknown, key: bigint) => number, owner?: Client): Promise<string> {
+function startAsync(
+  id: string,
+  submit: (callback: unknown, key: bigint) => number,
+  owner?: Client,
+): Promise<string> {
   tokenCallback ??= koffi.register(onToken, TokenCallback);
   return new Promise<string>((resolve, reject) => {
     const key = nextKey++;
-    pending.set(key, { resolve, reject, owner });
+    const flight = flightKey(owner, id);
+    pending.set(key, { resolve, reject, owner, flight });
+    inFlight.set(flight, (inFlight.get(flight) ?? 0) + 1);
     hold();
     let status: number;
     try {
       status = submit(tokenCallback, key);
     } catch (error) {
       pending.delete(key);
+      settleFlight(flight);
       release();
       throw error;
     }
     if (status !== Status.OK) {
       // Not queued: the callback will not run, and the details are on this thread now.
       pending.delete(key);
+      settleFlight(flight);
       release();
       reject(lastError(status));
     }
@@ -241,7 +281,7 @@ export function getAccessToken(programId_: string): Promise<string> {
     if (!isMainThread) {
       return fetchPooled((buf, len, done) => fns.ky_get_access_token.async(id, buf, len, done));
     }
-    return startAsync((callback, key) => fns.ky_get_access_token_async(id, callback, key));
+    return startAsync(id, (callback, key) => fns.ky_get_access_token_async(id, callback, key));
   } catch (error) {
     return Promise.reject(error);
   }
@@ -253,6 +293,7 @@ export function getAccessToken(programId_: string): Promise<string> {
  */
 export function getAccessTokenSync(programId_: string): string {
   const id = programId(programId_);
+  guardSync(undefined, id);
   return fetchInto((buf, len) => fns.ky_get_access_token(id, buf, len));
 }
 
@@ -390,6 +431,7 @@ function freeLater(handle: Handle, done: () => void): void {
   fns.ky_client_free.async(handle, () => done());
 }
 
+let clientCount = 0;
 const orphans = new FinalizationRegistry<Handle>((handle) => freeLater(handle, () => {}));
 
 /**
@@ -400,6 +442,8 @@ const orphans = new FinalizationRegistry<Handle>((handle) => freeLater(handle, (
 export class Client {
   #handle: Handle | null = null;
   #closing: Promise<void> | null = null;
+  /** @internal identifies this client in the sync-call guard */
+  readonly tag = `client${++clientCount}`;
   #pooled = 0; // worker threads: blocking calls running on libuv's pool with this handle
   #afterPooled: (() => void) | null = null;
 
@@ -443,7 +487,7 @@ export class Client {
         call.then(settle, settle);
         return call;
       }
-      return startAsync((callback, key) => fns.ky_client_get_access_token_async(handle, id, callback, key), this);
+      return startAsync(id, (callback, key) => fns.ky_client_get_access_token_async(handle, id, callback, key), this);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -453,6 +497,7 @@ export class Client {
   getAccessTokenSync(programId_: string): string {
     const handle = this.#live();
     const id = programId(programId_);
+    guardSync(this, id);
     return fetchInto((buf, len) => fns.ky_client_get_access_token(handle, id, buf, len));
   }
 

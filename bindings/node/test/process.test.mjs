@@ -96,6 +96,12 @@ test('onLog: lines on the main thread, no token in them, exit with the hook inst
   assert.equal(after, `after-remove ${JSON.parse(first).count}`, 'no line after onLog(null)');
 });
 
+test('onLog + getAccessTokenSync joining an async fetch in flight: refused, not a deadlock', async () => {
+  const r = await runNode([fixture('sync-guard.mjs'), 'slow-1300'], { timeoutMs: HARD });
+  ok(r, 'sync guard');
+  assert.deepEqual(r.stdout.trim().split('\n'), ['refused true', 'after true', 'client refused true']);
+});
+
 test('onLog is refused in a worker thread (the hook is process-wide)', async () => {
   const code = `
     import { Worker } from 'node:worker_threads';

@@ -1,6 +1,7 @@
 // Every status maps to its error class, on the sync path (full details) and the async path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 
 import { freshId, useSandboxForDefaultClient } from './helpers.mjs';
 
@@ -64,8 +65,12 @@ test('KY_ERR_INVALID_ARGUMENT: configuration values the library rejects, with it
 });
 
 test('KY_ERR_NETWORK: connection refused', async () => {
-  // Port 9 (discard) on loopback: nothing listens there in the test environment.
-  const client = new ky.Client({ baseUrl: 'http://127.0.0.1:9', maxRetries: 0, timeoutMs: 60_000 });
+  // A loopback port that was just free: bound, then closed.
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = server.address().port;
+  await new Promise((resolve) => server.close(resolve));
+  const client = new ky.Client({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 0, timeoutMs: 60_000 });
   await bothFail(() => client.getAccessTokenSync('abc'), () => client.getAccessToken('abc'), ky.NetworkError, 'NETWORK', (e) => {
     assert.ok(!(e instanceof ky.TimeoutError) && !(e instanceof ky.TlsError));
   });
@@ -113,9 +118,10 @@ test('KY_ERR_TLS: an untrusted certificate', async () => {
 
 test('KY_ERR_CANCELLED and KY_ERR_BUSY: queued calls of a closed client, a full queue', async () => {
   const client = new ky.Client({ baseUrl: sandbox.baseUrl, timeoutMs: 30_000 });
-  // Four workers busy with slow fetches, then more than KY_MAX_QUEUED_ASYNC (4096) calls queued.
-  const busy = [0, 1, 2, 3].map((i) => client.getAccessToken(`slow-${1500 + i}`));
-  const queued = Array.from({ length: 4200 }, () => client.getAccessToken('slow-1600'));
+  // Four workers busy with slow fetches (4 s: close() runs long before they end, and waits for
+  // them), then more than KY_MAX_QUEUED_ASYNC (4096) calls queued behind them.
+  const busy = [0, 1, 2, 3].map((i) => client.getAccessToken(`slow-${4000 + i}`));
+  const queued = Array.from({ length: 4200 }, () => client.getAccessToken('slow-4100'));
   const outcomes = await Promise.allSettled([client.close().then(() => 'closed'), ...busy, ...queued]);
   assert.equal(outcomes[0].value, 'closed');
   const errors = outcomes.slice(1).filter((o) => o.status === 'rejected').map((o) => o.reason);

@@ -289,7 +289,7 @@ export function getAccessToken(programId_: string): Promise<string> {
 
 /**
  * {@link getAccessToken} blocking this thread (for scripts and CLIs): at most `KY_TIMEOUT_MS`
- * on a miss, ~100 ns on a cache hit. Throws a {@link KyError} subclass.
+ * on a miss, a few µs on a cache hit. Throws a {@link KyError} subclass.
  */
 export function getAccessTokenSync(programId_: string): string {
   const id = programId(programId_);

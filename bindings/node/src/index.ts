@@ -105,11 +105,13 @@ interface Pending {
   resolve(token: string): void;
   reject(error: KyError): void;
   owner: Client | undefined; // keeps a Client alive (not collected) until its calls are answered
-  flight: string; // owner + program id, for the sync-call guard below
 }
 
-// (client or default) + program id -> async calls outstanding on this thread.
-const inFlight = new Map<string, number>();
+// (client or default) + program id -> the one native async call outstanding for it on this
+// thread. Concurrent callers of the same id join it: the library would answer them all from one
+// fetch anyway, and one native call means one callback relayed to this thread instead of one per
+// caller (1,000 callers: 1 relay, not 1,000) and no KY_ERR_BUSY for a burst on one id.
+const flights = new Map<string, Promise<string>>();
 const DEFAULT_OWNER = 'default';
 
 function flightKey(owner: Client | undefined, id: string): string {
@@ -123,7 +125,7 @@ function flightKey(owner: Client | undefined, id: string): string {
  * on the same client is outstanding.
  */
 function guardSync(owner: Client | undefined, id: string): void {
-  if (logHandler !== null && isMainThread && inFlight.has(flightKey(owner, id))) {
+  if (logHandler !== null && isMainThread && flights.has(flightKey(owner, id))) {
     throw new InvalidArgumentError(
       Status.INVALID_ARGUMENT,
       `getAccessTokenSync('${id}') would wait for this id's fetch in flight, whose log line onLog must deliver on this ` +
@@ -136,19 +138,12 @@ const pending = new Map<bigint, Pending>();
 let nextKey = 1n; // 0 would arrive as NULL
 let tokenCallback: unknown; // koffi.register() result; never unregistered (callbacks may be in flight)
 
-function settleFlight(flight: string): void {
-  const n = (inFlight.get(flight) ?? 1) - 1;
-  if (n === 0) inFlight.delete(flight);
-  else inFlight.set(flight, n);
-}
-
 function onToken(status: number, token: string | null, _tokenLen: number, userdata: unknown): void {
   // Runs on this JS thread (koffi relays it from the library's worker); must never throw.
   const key = typeof userdata === 'bigint' ? userdata : BigInt((userdata as number | null) ?? 0);
   const entry = pending.get(key);
   if (!entry) return;
   pending.delete(key);
-  settleFlight(entry.flight);
   release();
   if (status === Status.OK && token !== null) entry.resolve(token);
   else entry.reject(asyncError(status));
@@ -159,30 +154,35 @@ function startAsync(
   submit: (callback: unknown, key: bigint) => number,
   owner?: Client,
 ): Promise<string> {
+  const flight = flightKey(owner, id);
+  const joined = flights.get(flight);
+  if (joined) return joined.then(); // a promise of its own, settled with the same outcome
   tokenCallback ??= koffi.register(onToken, TokenCallback);
-  return new Promise<string>((resolve, reject) => {
+  const call = new Promise<string>((resolve, reject) => {
     const key = nextKey++;
-    const flight = flightKey(owner, id);
-    pending.set(key, { resolve, reject, owner, flight });
-    inFlight.set(flight, (inFlight.get(flight) ?? 0) + 1);
+    pending.set(key, { resolve, reject, owner });
     hold();
     let status: number;
     try {
       status = submit(tokenCallback, key);
     } catch (error) {
       pending.delete(key);
-      settleFlight(flight);
       release();
       throw error;
     }
     if (status !== Status.OK) {
       // Not queued: the callback will not run, and the details are on this thread now.
       pending.delete(key);
-      settleFlight(flight);
       release();
       reject(lastError(status));
     }
   });
+  flights.set(flight, call);
+  const done = (): void => {
+    if (flights.get(flight) === call) flights.delete(flight);
+  };
+  call.then(done, done);
+  return call;
 }
 
 /**

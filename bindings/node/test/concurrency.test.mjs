@@ -21,6 +21,24 @@ test('1,000 concurrent getAccessToken calls share exactly one upstream request',
   assert.equal(after.upstreamRequests - before.upstreamRequests, 1);
 });
 
+test('concurrent callers of one id share one native call; later callers get their own', async () => {
+  const id = 'slow-402';
+  const a = ky.getAccessToken(id);
+  const b = ky.getAccessToken(id);
+  assert.notEqual(a, b, 'each caller gets a promise of its own');
+  assert.equal(await a, await b);
+  const before = ky.stats();
+  assert.equal(await ky.getAccessToken(id), `sandbox_${id}_v1`);
+  const after = ky.stats();
+  assert.equal(after.cacheHits - before.cacheHits, 1, 'a call after the flight settled asks the library again (a hit)');
+  // Failures are shared by the joiners, and not remembered afterwards.
+  const failures = await Promise.allSettled([ky.getAccessToken('fault-http-404'), ky.getAccessToken('fault-http-404')]);
+  assert.ok(failures.every((f) => f.status === 'rejected' && f.reason instanceof ky.HttpStatusError));
+  const n = await sandbox.count('fault-http-404');
+  await ky.getAccessToken('fault-http-404').catch(() => {});
+  assert.equal(await sandbox.count('fault-http-404'), n + 1);
+});
+
 test('1,000 concurrent calls on a Client, mixed with sync hits, one request', async () => {
   const client = new ky.Client({ baseUrl: sandbox.baseUrl, timeoutMs: 30_000 });
   const id = 'slow-401';

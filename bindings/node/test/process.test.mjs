@@ -58,7 +58,7 @@ test('an uncaught exception with calls outstanding ends the process with code 1,
 });
 
 test('worker_threads: async and sync calls in workers share the process cache; un-awaited calls keep a worker alive', async () => {
-  const id = freshId();
+  const id = 'slow-1250'; // slow, so the main thread's fetch is likely still in flight when the workers ask
   const r = await runNode([fixture('worker.mjs'), id], { timeoutMs: HARD });
   ok(r, 'workers');
   assert.equal(r.stdout.trim(), 'workers ok 4');

@@ -98,4 +98,4 @@ console.log(`| cache hit | µs per call |`);
 console.log('|---|---|');
 console.log(`| getAccessTokenSync | ${fmt(syncHit)} |`);
 console.log(`| await getAccessToken, one at a time | ${fmt(median(asyncHits))} |`);
-console.log(`| getAccessToken, 4,000 at once | ${fmt(median(asyncHitsParallel))} |`);
+console.log(`| getAccessToken, 4,000 at once (one id: they join one native call) | ${fmt(median(asyncHitsParallel))} |`);

@@ -29,8 +29,18 @@ export const LIBRARY_FILE =
       ? 'libky_access_token.dylib'
       : 'libky_access_token.so';
 
-/** The folder of this platform's binary inside the package: `prebuilds/linux-x64`, `prebuilds/win32-x64`… */
-export const PLATFORM_DIR = `${process.platform}-${process.arch}`;
+/** True on a musl libc Linux (Alpine): Node's report has no glibc version there. */
+function isMusl(): boolean {
+  if (process.platform !== 'linux') return false;
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header !== undefined && !report.header.glibcVersionRuntime;
+}
+
+/**
+ * The folder of this platform's binary inside the package: `prebuilds/linux-x64`,
+ * `prebuilds/linux-x64-musl` (Alpine), `prebuilds/win32-x64`, `prebuilds/darwin-arm64`…
+ */
+export const PLATFORM_DIR = `${process.platform}-${process.arch}${isMusl() ? '-musl' : ''}`;
 
 // --- types: the header's typedefs, declared once, by name, before the functions that use them ---
 

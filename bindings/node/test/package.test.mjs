@@ -3,7 +3,7 @@
 // CommonJS and ESM; the TypeScript example type-checks (tsc --noEmit), compiles and runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -101,4 +101,64 @@ test('the TypeScript example type-checks against the installed .d.ts (CJS and ES
   assert.match(example.stdout, /^invalidated: true$/m);
   assert.match(example.stdout, /^client token (unchanged|rotated)$/m);
   assert.ok(await sandbox.count('223fc70098ad11e9a5898928ba7882e6') >= 1);
+});
+
+test('pack.sh takes every platform from the release archives in dist/ (scripts/dist.sh layout)', async () => {
+  const version = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')).version;
+  const dist = path.join(work, 'dist');
+  const tree = path.join(work, 'tree');
+  const lib = process.env.KY_ACCESS_TOKEN_LIB;
+  const make = (rid, rel, content) => {
+    const dir = path.join(tree, `ky_access_token-${version}-${rid}`, path.dirname(rel));
+    mkdirSync(dir, { recursive: true });
+    if (content === 'symlinked-so') {
+      // As install.sh lays it out: libky_access_token.so -> .so.0 -> .so.<version>
+      copyFileSync(lib, path.join(dir, `libky_access_token.so.${version}`));
+      symlinkSync(`libky_access_token.so.${version}`, path.join(dir, 'libky_access_token.so.0'));
+      symlinkSync('libky_access_token.so.0', path.join(dir, 'libky_access_token.so'));
+    } else {
+      writeFileSync(path.join(dir, path.basename(rel)), content);
+    }
+  };
+  make('linux-x64', 'lib/libky_access_token.so', 'symlinked-so');
+  make('linux-arm64', 'lib/libky_access_token.so', 'arm64 stand-in');
+  make('osx-universal', 'lib/libky_access_token.dylib', 'universal stand-in');
+  make('win-x64', 'bin/ky_access_token.dll', 'dll stand-in');
+  make('linux-riscv64', 'lib/libky_access_token.so', 'no Node folder for this RID');
+  mkdirSync(dist);
+  for (const rid of ['linux-x64', 'linux-arm64', 'osx-universal', 'linux-riscv64']) {
+    ok(await run('tar', ['-czf', path.join(dist, `ky_access_token-${version}-${rid}.tar.gz`), '-C', tree, `ky_access_token-${version}-${rid}`]), `tar ${rid}`);
+  }
+  const zip = `import os, sys, zipfile
+root, name, out = sys.argv[1:4]
+with zipfile.ZipFile(out, "w") as z:
+    for d, _, files in os.walk(os.path.join(root, name)):
+        for f in files:
+            full = os.path.join(d, f)
+            z.write(full, os.path.relpath(full, root))`;
+  ok(await run('python3', ['-c', zip, tree, `ky_access_token-${version}-win-x64`, path.join(dist, `ky_access_token-${version}-win-x64.zip`)]), 'zip');
+  const packed = await run('bash', [path.join(PACKAGE_DIR, 'scripts', 'pack.sh'), path.join(work, 'out-dist')], {
+    env: { KY_DIST_DIR: dist, KY_PACK_LIB_DIR: '' },
+    timeoutMs: HARD,
+  });
+  ok(packed, 'pack.sh from dist/');
+  assert.match(packed.stderr, /skipping .*linux-riscv64/);
+  const tgz = packed.stdout.trim().split('\n').pop();
+  const listing = await run('tar', ['tzvf', tgz]);
+  ok(listing, 'tar tzvf');
+  const prebuilds = Object.fromEntries(
+    listing.stdout.trim().split('\n').filter((l) => l.includes('package/prebuilds/')).map((l) => {
+      const fields = l.trim().split(/\s+/);
+      return [fields[fields.length - 1].replace('package/prebuilds/', ''), Number(fields[2])];
+    }),
+  );
+  assert.deepEqual(Object.keys(prebuilds).sort(), [
+    'darwin-arm64/libky_access_token.dylib',
+    'darwin-x64/libky_access_token.dylib',
+    'linux-arm64/libky_access_token.so',
+    'linux-x64/libky_access_token.so',
+    'win32-x64/ky_access_token.dll',
+  ]);
+  assert.equal(prebuilds['linux-x64/libky_access_token.so'], statSync(lib).size, 'the symlinked .so shipped as the file');
+  assert.equal(prebuilds['win32-x64/ky_access_token.dll'], 'dll stand-in'.length);
 });

@@ -128,8 +128,8 @@ function guardSync(owner: Client | undefined, id: string): void {
   if (logHandler !== null && isMainThread && flights.has(flightKey(owner, id))) {
     throw new InvalidArgumentError(
       Status.INVALID_ARGUMENT,
-      `getAccessTokenSync('${id}') would wait for this id's fetch in flight, whose log line onLog must deliver on this ` +
-        'same thread (a deadlock): await getAccessToken() instead',
+      'getAccessTokenSync would wait for the fetch in flight for this id (started by getAccessToken), whose log ' +
+        'line onLog must deliver on this same thread: a deadlock. Await getAccessToken() instead',
     );
   }
 }
@@ -149,16 +149,23 @@ function onToken(status: number, token: string | null, _tokenLen: number, userda
   else entry.reject(asyncError(status));
 }
 
-function startAsync(
-  id: string,
-  submit: (callback: unknown, key: bigint) => number,
-  owner?: Client,
-): Promise<string> {
+/** Joins the call outstanding for (owner, id) on this thread, or starts one with `start`. */
+function joinOrStart(owner: Client | undefined, id: string, start: () => Promise<string>): Promise<string> {
   const flight = flightKey(owner, id);
   const joined = flights.get(flight);
   if (joined) return joined.then(); // a promise of its own, settled with the same outcome
+  const call = start();
+  flights.set(flight, call);
+  const done = (): void => {
+    if (flights.get(flight) === call) flights.delete(flight);
+  };
+  call.then(done, done);
+  return call;
+}
+
+function startAsync(submit: (callback: unknown, key: bigint) => number, owner?: Client): Promise<string> {
   tokenCallback ??= koffi.register(onToken, TokenCallback);
-  const call = new Promise<string>((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
     const key = nextKey++;
     pending.set(key, { resolve, reject, owner });
     hold();
@@ -177,12 +184,6 @@ function startAsync(
       reject(lastError(status));
     }
   });
-  flights.set(flight, call);
-  const done = (): void => {
-    if (flights.get(flight) === call) flights.delete(flight);
-  };
-  call.then(done, done);
-  return call;
 }
 
 /**
@@ -278,10 +279,11 @@ function readStats(fill: (out: Record<string, unknown>, size: number) => number)
 export function getAccessToken(programId_: string): Promise<string> {
   try {
     const id = programId(programId_);
-    if (!isMainThread) {
-      return fetchPooled((buf, len, done) => fns.ky_get_access_token.async(id, buf, len, done));
-    }
-    return startAsync(id, (callback, key) => fns.ky_get_access_token_async(id, callback, key));
+    return joinOrStart(undefined, id, () =>
+      isMainThread
+        ? startAsync((callback, key) => fns.ky_get_access_token_async(id, callback, key))
+        : fetchPooled((buf, len, done) => fns.ky_get_access_token.async(id, buf, len, done)),
+    );
   } catch (error) {
     return Promise.reject(error);
   }
@@ -477,7 +479,10 @@ export class Client {
     try {
       const handle = this.#live();
       const id = programId(programId_);
-      if (!isMainThread) {
+      return joinOrStart(this, id, () => {
+        if (isMainThread) {
+          return startAsync((callback, key) => fns.ky_client_get_access_token_async(handle, id, callback, key), this);
+        }
         // ky_client_free must be the last call on the handle: close() waits for these.
         this.#pooled++;
         const settle = (): void => {
@@ -486,8 +491,7 @@ export class Client {
         const call = fetchPooled((buf, len, done) => fns.ky_client_get_access_token.async(handle, id, buf, len, done));
         call.then(settle, settle);
         return call;
-      }
-      return startAsync(id, (callback, key) => fns.ky_client_get_access_token_async(handle, id, callback, key), this);
+      });
     } catch (error) {
       return Promise.reject(error);
     }

@@ -65,7 +65,7 @@ function text(value: unknown, what: string): string {
   return value;
 }
 
-function programId(value: unknown): string {
+function checkProgramId(value: unknown): string {
   return text(value, 'program id');
 }
 
@@ -276,9 +276,9 @@ function readStats(fill: (out: Record<string, unknown>, size: number) => number)
  * threads fetch it (one upstream request however many callers ask at once) and the promise
  * settles on this thread. Rejects with a {@link KyError} subclass.
  */
-export function getAccessToken(programId_: string): Promise<string> {
+export function getAccessToken(programId: string): Promise<string> {
   try {
-    const id = programId(programId_);
+    const id = checkProgramId(programId);
     return joinOrStart(undefined, id, () =>
       isMainThread
         ? startAsync((callback, key) => fns.ky_get_access_token_async(id, callback, key))
@@ -293,23 +293,23 @@ export function getAccessToken(programId_: string): Promise<string> {
  * {@link getAccessToken} blocking this thread (for scripts and CLIs): at most `KY_TIMEOUT_MS`
  * on a miss, a few µs on a cache hit. Throws a {@link KyError} subclass.
  */
-export function getAccessTokenSync(programId_: string): string {
-  const id = programId(programId_);
+export function getAccessTokenSync(programId: string): string {
+  const id = checkProgramId(programId);
   guardSync(undefined, id);
   return fetchInto((buf, len) => fns.ky_get_access_token(id, buf, len));
 }
 
 /** Drops the cached token, so the next call fetches afresh (e.g. when WeChat answers 40001). No I/O. */
-export function invalidate(programId_: string): void {
-  check(fns.ky_invalidate_access_token(programId(programId_)));
+export function invalidate(programId: string): void {
+  check(fns.ky_invalidate_access_token(checkProgramId(programId)));
 }
 
 /**
  * Compare-and-invalidate: drops the cached token only if it is still `token` (the one WeChat
  * just rejected), so many failing requests cause one refresh, not a storm. True if dropped. No I/O.
  */
-export function invalidateIf(programId_: string, token: string): boolean {
-  const id = programId(programId_);
+export function invalidateIf(programId: string, token: string): boolean {
+  const id = checkProgramId(programId);
   const tok = Buffer.from(text(token, 'token'), 'utf8');
   const out = [false];
   check(fns.ky_invalidate_access_token_if(id, tok, tok.length, out));
@@ -419,7 +419,7 @@ function settersFor(options: ClientOptions): Setter[] {
   if (o.prefetch !== undefined) {
     if (typeof o.prefetch === 'string') throw new TypeError('prefetch must be an array of program ids, not a string');
     for (const pid of o.prefetch) {
-      const v = programId(pid);
+      const v = checkProgramId(pid);
       s.push((c) => fns.ky_config_add_prefetch(c, v));
     }
   }
@@ -475,10 +475,10 @@ export class Client {
   }
 
   /** As {@link getAccessToken}, on this client. */
-  getAccessToken(programId_: string): Promise<string> {
+  getAccessToken(programId: string): Promise<string> {
     try {
       const handle = this.#live();
-      const id = programId(programId_);
+      const id = checkProgramId(programId);
       return joinOrStart(this, id, () => {
         if (isMainThread) {
           return startAsync((callback, key) => fns.ky_client_get_access_token_async(handle, id, callback, key), this);
@@ -498,23 +498,23 @@ export class Client {
   }
 
   /** As {@link getAccessTokenSync}, on this client. */
-  getAccessTokenSync(programId_: string): string {
+  getAccessTokenSync(programId: string): string {
     const handle = this.#live();
-    const id = programId(programId_);
+    const id = checkProgramId(programId);
     guardSync(this, id);
     return fetchInto((buf, len) => fns.ky_client_get_access_token(handle, id, buf, len));
   }
 
   /** As {@link invalidate}, on this client. */
-  invalidate(programId_: string): void {
+  invalidate(programId: string): void {
     const handle = this.#live();
-    check(fns.ky_client_invalidate_access_token(handle, programId(programId_)));
+    check(fns.ky_client_invalidate_access_token(handle, checkProgramId(programId)));
   }
 
   /** As {@link invalidateIf}, on this client. */
-  invalidateIf(programId_: string, token: string): boolean {
+  invalidateIf(programId: string, token: string): boolean {
     const handle = this.#live();
-    const id = programId(programId_);
+    const id = checkProgramId(programId);
     const tok = Buffer.from(text(token, 'token'), 'utf8');
     const out = [false];
     check(fns.ky_client_invalidate_access_token_if(handle, id, tok, tok.length, out));

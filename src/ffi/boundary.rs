@@ -37,7 +37,7 @@ pub(crate) fn status_call(body: impl FnOnce() -> Result<(), Failure>) -> ky_stat
         }
         Ok(Err(failure)) => {
             last_error::set(&failure.error, failure.required_size);
-            failure.error.status().into()
+            failure.error.status()
         }
         Err(payload) => {
             last_error::set(&panic_error(payload), 0);

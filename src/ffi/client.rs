@@ -310,7 +310,7 @@ fn fail(
 ) {
     last_error::set(error, 0);
     // SAFETY: `callback` is the caller's function, called once as documented.
-    unsafe { callback(error.status().into(), std::ptr::null(), 0, userdata) };
+    unsafe { callback(error.status(), std::ptr::null(), 0, userdata) };
 }
 
 /// Fills `out` with this client's counters (see `ky_stats`). Pass `sizeof(ky_stats)` as

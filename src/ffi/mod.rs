@@ -20,7 +20,7 @@ pub use client::*;
 pub use config::*;
 pub use log::*;
 pub use stats::*;
-pub use status::ky_status;
+pub use status::{ky_log_level, ky_status};
 
 use crate::client::default_client;
 use crate::error::Status;

@@ -5,7 +5,7 @@
 //! name goes through an injected resolver.
 //!
 //! The same run checks that no message, log line or `Debug` output contains a token, and writes
-//! the observed table into README.md's Reliability section (`KY_UPDATE_README=1` to refresh it;
+//! the observed table into docs/reliability.md (`KY_UPDATE_DOCS=1` to refresh it;
 //! otherwise a difference fails the test, like the header drift test).
 
 mod fault_server;
@@ -659,11 +659,11 @@ fn fault_matrix() {
         assert!(!text.contains("hunter2"), "proxy password leaked: {text}");
     }
 
-    check_readme(&m.rows);
+    check_doc(&m.rows);
 }
 
-/// README.md holds the table between two markers; it must equal what this run observed.
-fn check_readme(rows: &[Row]) {
+/// docs/reliability.md holds the table between two markers; it must equal what this run observed.
+fn check_doc(rows: &[Row]) {
     let mut table = String::from(
         "| # | fault | status | upstream attempts | time | message (ports elided) |\n|---|---|---|---|---|---|\n",
     );
@@ -682,26 +682,26 @@ fn check_readme(rows: &[Row]) {
             }
         ));
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reliability.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (begin, end) = ("<!-- fault-matrix:begin -->\n", "<!-- fault-matrix:end -->");
     let start = readme
         .find(begin)
-        .expect("README.md has no fault-matrix:begin marker")
+        .expect("docs/reliability.md has no fault-matrix:begin marker")
         + begin.len();
     let stop = readme
         .find(end)
-        .expect("README.md has no fault-matrix:end marker");
+        .expect("docs/reliability.md has no fault-matrix:end marker");
     if readme[start..stop] == table {
         return;
     }
-    if std::env::var_os("KY_UPDATE_README").is_some() {
+    if std::env::var_os("KY_UPDATE_DOCS").is_some() {
         let updated = format!("{}{table}{}", &readme[..start], &readme[stop..]);
         std::fs::write(&path, updated).unwrap();
         return;
     }
     panic!(
-        "README.md's fault matrix differs from this run; regenerate with \
-         `KY_UPDATE_README=1 cargo test --test fault_matrix`.\nObserved:\n{table}"
+        "docs/reliability.md's fault matrix differs from this run; regenerate with \
+         `KY_UPDATE_DOCS=1 cargo test --test fault_matrix`.\nObserved:\n{table}"
     );
 }

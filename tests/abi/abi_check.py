@@ -387,7 +387,13 @@ def node_sources(root: Path = ROOT) -> List[Path]:
 
 def read_node(root: Path = ROOT) -> Abi:
     text = "\n".join(p.read_text(encoding="utf-8") for p in node_sources(root))
-    return read_koffi_text(text, read_header(root))
+    abi = read_koffi_text(text, read_header(root))
+    if not abi.functions:
+        # Present but unread: fail loudly rather than check nothing.
+        raise ValueError("bindings/node has TypeScript files but no koffi prototype declaration "
+                         "(lib.func('ret ky_name(args)')) was read; extend read_koffi_text "
+                         "(docs/abi-check.md)")
+    return abi
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,7 +474,8 @@ READERS: Dict[str, Tuple[Callable[[Path], Abi], bool, Callable[[Path], bool]]] =
     "python": (read_python, True, lambda root: True),
     "csharp": (read_csharp, True, lambda root: True),
     "cpp": (read_cpp, False, lambda root: True),
-    "node": (read_node, True, lambda root: bool(node_sources(root))),
+    # Partial until the binding declares every function; flip to True then (docs/abi-check.md).
+    "node": (read_node, False, lambda root: bool(node_sources(root))),
 }
 
 

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -60,6 +60,20 @@ pub fn compile(compiler: &str, lang: &[&str], source: &str, name: &str) -> PathB
 /// quickstart's build does not see would make each build recompile what the other built.
 pub fn release_build() -> Command {
     let mut build = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+    outside_cargo_test(&mut build);
+    build
+        .current_dir(root())
+        .args(["build", "--release", "--quiet", "-p", "ky-access-token"])
+        .args(["-p", "ky-sandbox"]);
+    if std::env::var("KY_OFFLINE").is_ok_and(|v| v == "1") {
+        build.arg("--offline");
+    }
+    build
+}
+
+/// Removes the variables `cargo test` set for this process from `command`'s environment, so a
+/// cargo build it runs shares its fingerprints with one run from a shell (see `release_build`).
+pub fn outside_cargo_test(command: &mut Command) {
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         let set_by_cargo_test = name.starts_with("CARGO_PKG_")
@@ -72,15 +86,46 @@ pub fn release_build() -> Command {
             ]
             .contains(&&*name);
         if set_by_cargo_test {
-            build.env_remove(&*name);
+            command.env_remove(&*name);
         }
     }
-    build
-        .current_dir(root())
-        .args(["build", "--release", "--quiet", "-p", "ky-access-token"])
-        .args(["-p", "ky-sandbox"]);
-    if std::env::var("KY_OFFLINE").is_ok_and(|v| v == "1") {
-        build.arg("--offline");
+}
+
+/// Runs `command` to completion with a hard limit (killed and failed past it); stdout and
+/// stderr go through files, so a chatty child can never block on a full pipe.
+pub fn output_within(command: &mut Command, limit: std::time::Duration, name: &str) -> Output {
+    use std::time::Instant;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outputs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tag = format!("{name}-{}", std::process::id());
+    let (out_path, err_path) = (
+        dir.join(format!("{tag}.out")),
+        dir.join(format!("{tag}.err")),
+    );
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{name} did not finish within {limit:?}; its stderr:\n{}",
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
     }
-    build
 }

@@ -60,52 +60,33 @@ class Mismatches(unittest.TestCase):
     def assertReported(self, errors, *words):
         self.assertTrue(any(all(w in e for w in words) for e in errors), errors)
 
-    def test_csharp_argument_type(self):
-        errors = self.csharp_errors("ky_config_set_max_retries(IntPtr config, uint retries)",
-                                    "ky_config_set_max_retries(IntPtr config, ulong retries)")
-        self.assertReported(errors, "ky_config_set_max_retries argument 2 is u64", "u32")
+    # (what the C# source says, what the mutation makes it say, words the report must contain)
+    CSHARP_MUTATIONS = [
+        ("ky_config_set_max_retries(IntPtr config, uint retries)",
+         "ky_config_set_max_retries(IntPtr config, ulong retries)",
+         "ky_config_set_max_retries argument 2 is u64", "u32"),
+        ("KyStatsNative* outStats, UIntPtr outSize)", "KyStatsNative* outStats, uint outSize)",
+         "ky_get_stats argument 2 is u32"),
+        ("static extern long ky_last_api_err()", "static extern int ky_last_api_err()",
+         "ky_last_api_err returns i32", "i64"),
+        ("byte[] pem, UIntPtr len)", "byte[] pem)", "ky_config_set_ca_pem takes 2 arguments"),
+        ("IntPtr ky_version()", "IntPtr ky_versio()", "ky_version is not declared"),
+        ("out byte outInvalidated)", "bool outInvalidated)", "ky_invalidate_access_token_if argument 4"),
+        ("Busy = 11,", "Busy = 12,", "ky_status", "busy", "12"),
+        ("Warn = 2,", "Warn = 3,", "ky_log_level", "warn"),
+        ("internal ulong cache_hits;\n        internal ulong cache_misses;",
+         "internal ulong cache_misses;\n        internal ulong cache_hits;", "ky_stats field 3"),
+        ("internal ulong stale_served;", "internal uint stale_served;", "ky_stats field 9"),
+        ("internal ulong cached_programs;", "", "sizeof(ky_stats) is 192"),
+        ("const int StatusSlots = 16;", "const int StatusSlots = 15;", "KY_STATUS_SLOTS is 15"),
+        ("NativeLogCallback(int level, IntPtr line,", "NativeLogCallback(IntPtr line, int level,",
+         "callback ky_log_callback"),
+    ]
 
-    def test_csharp_size_t_as_uint(self):
-        errors = self.csharp_errors("ky_client_stats(IntPtr client, KyStatsNative* outStats, UIntPtr outSize)",
-                                    "ky_client_stats(IntPtr client, KyStatsNative* outStats, uint outSize)")
-        self.assertReported(errors, "ky_client_stats argument 3")
-
-    def test_csharp_return_type(self):
-        errors = self.csharp_errors("static extern long ky_last_api_err()",
-                                    "static extern int ky_last_api_err()")
-        self.assertReported(errors, "ky_last_api_err returns i32", "i64")
-
-    def test_csharp_missing_argument_and_missing_function(self):
-        errors = self.csharp_errors("ky_config_set_ca_pem(IntPtr config, byte[] pem, UIntPtr len)",
-                                    "ky_config_set_ca_pem(IntPtr config, byte[] pem)")
-        self.assertReported(errors, "ky_config_set_ca_pem takes 2 arguments")
-        errors = self.csharp_errors("static extern IntPtr ky_version()", "static extern IntPtr ky_versio()")
-        self.assertReported(errors, "ky_version is not declared")
-
-    def test_csharp_bool(self):
-        errors = self.csharp_errors("out byte outInvalidated)", "bool outInvalidated)")
-        self.assertReported(errors, "ky_invalidate_access_token_if argument 4")
-
-    def test_csharp_enum_value(self):
-        self.assertReported(self.csharp_errors("Busy = 11,", "Busy = 12,"), "ky_status", "busy", "12")
-        self.assertReported(self.csharp_errors("Warn = 2,", "Warn = 3,"), "ky_log_level", "warn")
-
-    def test_csharp_struct_field_order_type_and_size(self):
-        self.assertReported(
-            self.csharp_errors("internal ulong cache_hits;\n        internal ulong cache_misses;",
-                               "internal ulong cache_misses;\n        internal ulong cache_hits;"),
-            "ky_stats field 3")
-        self.assertReported(self.csharp_errors("internal ulong stale_served;", "internal uint stale_served;"),
-                            "ky_stats field")
-        self.assertReported(self.csharp_errors("internal ulong cached_programs;", ""),
-                            "sizeof(ky_stats) is 192")
-        self.assertReported(self.csharp_errors("const int StatusSlots = 16;", "const int StatusSlots = 15;"),
-                            "KY_STATUS_SLOTS is 15")
-
-    def test_csharp_callback(self):
-        errors = self.csharp_errors("NativeLogCallback(int level, IntPtr line, IntPtr userdata)",
-                                    "NativeLogCallback(IntPtr line, int level, IntPtr userdata)")
-        self.assertReported(errors, "callback ky_log_callback")
+    def test_csharp_mutations(self):
+        for old, new, *words in self.CSHARP_MUTATIONS:
+            with self.subTest(new=new):
+                self.assertReported(self.csharp_errors(old, new), *words)
 
     def test_header_change_is_caught_against_an_unchanged_binding(self):
         header = a.read_header_text(mutated(

@@ -1,13 +1,15 @@
 //! The Rust API against the bundled sandbox on loopback: caching, single-flight, invalidation,
 //! retries, deadlines and the mapping of every failure class to its status.
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::TcpListener;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use ky_access_token::{Client, Config, Proxy, Status};
-use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox, SandboxOptions};
+use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox};
+
+mod common;
 
 fn config(sandbox: &Sandbox) -> Config {
     Config::new()
@@ -424,18 +426,8 @@ fn invalid_program_ids_never_reach_the_server() {
 
 #[test]
 fn tls_with_a_throwaway_ca() {
-    let dir = tempdir("tls");
-    let sandbox = Sandbox::start(SandboxOptions {
-        tls_dir: Some(dir.clone()),
-        ..SandboxOptions::default()
-    })
-    .unwrap();
+    let (sandbox, dir, base) = common::tls_sandbox("tls");
     assert!(sandbox.base_url().starts_with("https://localhost:"));
-    let localhost = [("localhost".to_owned(), IpAddr::V4(Ipv4Addr::LOCALHOST))];
-    let base = Config::new()
-        .base_url(sandbox.base_url())
-        .static_hosts(localhost.clone())
-        .max_retries(0);
 
     let trusted = Client::new(base.clone().ca_file(sandbox.ca_pem_path().unwrap())).unwrap();
     assert_eq!(
@@ -507,10 +499,4 @@ fn proxy_settings_route_requests() {
         .get_access_token("p")
         .unwrap();
     assert_eq!(sandbox.requests("p"), 2);
-}
-
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ky-test-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

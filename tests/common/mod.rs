@@ -129,3 +129,21 @@ pub fn output_within(command: &mut Command, limit: std::time::Duration, name: &s
         stderr: std::fs::read(&err_path).unwrap(),
     }
 }
+
+/// An HTTPS sandbox with a throwaway CA written to a fresh folder under the test temp dir (remove
+/// it when done), and a configuration for it: `localhost` pinned to 127.0.0.1, no retries.
+pub fn tls_sandbox(name: &str) -> (ky_sandbox::Sandbox, PathBuf, ky_access_token::Config) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tls-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sandbox = ky_sandbox::Sandbox::start(ky_sandbox::SandboxOptions {
+        tls_dir: Some(dir.clone()),
+        ..ky_sandbox::SandboxOptions::default()
+    })
+    .unwrap();
+    let config = ky_access_token::Config::new()
+        .base_url(sandbox.base_url())
+        .max_retries(0)
+        .static_hosts([("localhost".to_owned(), [127, 0, 0, 1].into())]);
+    (sandbox, dir, config)
+}

@@ -2,7 +2,7 @@
 //! retries, deadlines and the mapping of every failure class to its status.
 
 use std::net::TcpListener;
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -10,12 +10,20 @@ use ky_access_token::{Client, Config, Proxy, Status};
 use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox};
 
 mod common;
+use common::together;
 
 fn config(sandbox: &Sandbox) -> Config {
     Config::new()
         .base_url(sandbox.base_url())
         .timeout(Duration::from_secs(5))
         .max_retries(0)
+}
+
+/// A sandbox and a client of it.
+fn started() -> (Sandbox, Client) {
+    let sandbox = Sandbox::start_default().unwrap();
+    let client = client(&sandbox);
+    (sandbox, client)
 }
 
 fn client(sandbox: &Sandbox) -> Client {
@@ -57,8 +65,7 @@ fn base_url_path_prefix_is_kept() {
 
 #[test]
 fn cached_token_is_served_without_a_request() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     let first = client.get_access_token("cached").unwrap();
     for _ in 0..10 {
         assert!(
@@ -108,18 +115,8 @@ fn ttl_is_capped_at_five_minutes() {
 fn concurrent_cold_callers_share_one_request() {
     let sandbox = Sandbox::start_default().unwrap();
     let client = Arc::new(client(&sandbox));
-    let threads = 64;
-    let barrier = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let (client, barrier) = (Arc::clone(&client), Arc::clone(&barrier));
-            thread::spawn(move || {
-                barrier.wait();
-                client.get_access_token("slow-300").unwrap()
-            })
-        })
-        .collect();
-    let tokens: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let shared = Arc::clone(&client);
+    let tokens = together(64, move || shared.get_access_token("slow-300").unwrap());
     assert_eq!(sandbox.requests("slow-300"), 1);
     assert!(tokens.iter().all(|t| t.same_fetch(&tokens[0])));
     assert_eq!(tokens[0].as_str(), sandbox.token("slow-300"));
@@ -130,18 +127,10 @@ fn concurrent_callers_share_an_error_and_errors_are_not_cached() {
     let sandbox = Sandbox::start_default().unwrap();
     sandbox.set_delay(Duration::from_millis(300));
     let client = Arc::new(client(&sandbox));
-    let barrier = Arc::new(Barrier::new(16));
-    let handles: Vec<_> = (0..16)
-        .map(|_| {
-            let (client, barrier) = (Arc::clone(&client), Arc::clone(&barrier));
-            thread::spawn(move || {
-                barrier.wait();
-                client.get_access_token("fault-api-error").unwrap_err()
-            })
-        })
-        .collect();
-    for handle in handles {
-        let err = handle.join().unwrap();
+    let shared = Arc::clone(&client);
+    for err in together(16, move || {
+        shared.get_access_token("fault-api-error").unwrap_err()
+    }) {
         assert_eq!((err.status(), err.api_err()), (Status::Api, 40013));
     }
     assert_eq!(sandbox.requests("fault-api-error"), 1);
@@ -156,8 +145,7 @@ fn concurrent_callers_share_an_error_and_errors_are_not_cached() {
 
 #[test]
 fn invalidate_makes_the_next_get_fetch_afresh() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     let old = client.get_access_token("inv").unwrap();
     let new_upstream = sandbox.rotate("inv");
     assert_eq!(
@@ -209,8 +197,7 @@ fn invalidate_during_a_fetch_keeps_its_stale_result_out_of_the_cache() {
 
 #[test]
 fn api_error_carries_err_and_chinese_msg() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (_sandbox, client) = started();
     let err = fails(&client, "fault-api-error");
     assert_eq!(err.status(), Status::Api);
     assert_eq!(err.api_err(), 40013);
@@ -261,8 +248,7 @@ fn non_2xx_is_http_status_and_only_5xx_is_retried() {
 
 #[test]
 fn redirects_are_not_followed() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     for code in ["301", "302", "307"] {
         let err = fails(&client, &format!("fault-http-{code}"));
         assert_eq!(err.status(), Status::HttpStatus);
@@ -278,8 +264,7 @@ fn redirects_are_not_followed() {
 
 #[test]
 fn malformed_answers_are_bad_response() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (_sandbox, client) = started();
     for id in [
         "fault-malformed",
         "fault-not-json",
@@ -299,8 +284,7 @@ fn malformed_answers_are_bad_response() {
 
 #[test]
 fn oversized_bodies_are_refused_without_reading_them() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (_sandbox, client) = started();
     for id in ["fault-huge-body", "fault-huge-chunked"] {
         let start = Instant::now();
         let err = fails(&client, id);
@@ -317,8 +301,7 @@ fn oversized_bodies_are_refused_without_reading_them() {
 
 #[test]
 fn long_tokens_work() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     for n in [3000, 4096, 65536] {
         let token = client.get_access_token(&format!("big-token-{n}")).unwrap();
         assert_eq!(token.len(), n);
@@ -400,8 +383,7 @@ fn plain_http_to_a_remote_host_is_refused_before_any_io() {
 
 #[test]
 fn invalid_program_ids_never_reach_the_server() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     let long = "x".repeat(33);
     for id in [
         "",

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,7 @@ use ky_access_token::{Client, Config, Level, ManualClock, Status, set_log_sink};
 use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox};
 
 mod common;
+use common::together;
 
 fn config(sandbox: &Sandbox) -> Config {
     Config::new()
@@ -55,20 +56,14 @@ fn refresh_ahead_answers_from_cache_and_refreshes_once_in_the_background() {
     let new = sandbox.rotate(id);
     sandbox.set_delay(Duration::from_millis(300));
     clock.advance(Duration::from_millis(1));
-    let barrier = Arc::new(Barrier::new(8));
-    let callers: Vec<_> = (0..8)
-        .map(|_| {
-            let (client, barrier) = (Arc::clone(&client), Arc::clone(&barrier));
-            thread::spawn(move || {
-                barrier.wait();
-                (0..50)
-                    .map(|_| client.get_access_token(id).unwrap())
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
+    let shared = Arc::clone(&client);
+    let callers = together(8, move || {
+        (0..50)
+            .map(|_| shared.get_access_token(id).unwrap())
+            .collect::<Vec<_>>()
+    });
     for caller in callers {
-        for token in caller.join().unwrap() {
+        for token in caller {
             assert!(token.same_fetch(&old), "a caller waited for the refresh");
         }
     }
@@ -178,26 +173,18 @@ fn compare_and_invalidate_drops_an_old_token_once_and_keeps_a_fresh_one() {
     let new = sandbox.rotate(id);
 
     // A burst of 40001 answers for the old token, from 16 threads at once.
-    let barrier = Arc::new(Barrier::new(16));
-    let threads: Vec<_> = (0..16)
-        .map(|_| {
-            let (client, barrier, old) = (Arc::clone(&client), Arc::clone(&barrier), old.clone());
-            thread::spawn(move || {
-                barrier.wait();
-                let dropped = client.invalidate_if(id, &old).unwrap();
-                let token = client.get_access_token(id).unwrap();
-                (dropped, token.as_str().to_owned())
-            })
-        })
-        .collect();
-    let dropped: usize = threads
-        .into_iter()
-        .map(|t| t.join().unwrap())
-        .map(|(dropped, token)| {
-            assert_eq!(token, new);
-            usize::from(dropped)
-        })
-        .sum();
+    let (shared, rejected) = (Arc::clone(&client), old.clone());
+    let dropped: usize = together(16, move || {
+        let dropped = shared.invalidate_if(id, &rejected).unwrap();
+        let token = shared.get_access_token(id).unwrap();
+        (dropped, token.as_str().to_owned())
+    })
+    .into_iter()
+    .map(|(dropped, token)| {
+        assert_eq!(token, new);
+        usize::from(dropped)
+    })
+    .sum();
     assert_eq!(dropped, 1, "exactly one caller drops the old token");
     assert_eq!(sandbox.requests(id), 2, "one refetch, no storm");
 

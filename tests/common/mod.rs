@@ -147,3 +147,23 @@ pub fn tls_sandbox(name: &str) -> (ky_sandbox::Sandbox, PathBuf, ky_access_token
         .static_hosts([("localhost".to_owned(), [127, 0, 0, 1].into())]);
     (sandbox, dir, config)
 }
+
+/// Runs `call` on `threads` threads released together by a barrier; their results, in order.
+pub fn together<T: Send + 'static>(
+    threads: usize,
+    call: impl Fn() -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    use std::sync::{Arc, Barrier};
+    let barrier = Arc::new(Barrier::new(threads));
+    let call = Arc::new(call);
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (barrier, call) = (Arc::clone(&barrier), Arc::clone(&call));
+            std::thread::spawn(move || {
+                barrier.wait();
+                call()
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}

@@ -12,6 +12,16 @@ use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox};
 mod common;
 use common::together;
 
+/// Fails unless `err`'s message contains `text` (and shows the message).
+#[track_caller]
+fn assert_mentions(err: &ky_access_token::Error, text: &str) {
+    assert!(
+        err.message().contains(text),
+        "{:?} should mention {text:?}",
+        err.message()
+    );
+}
+
 fn config(sandbox: &Sandbox) -> Config {
     Config::new()
         .base_url(sandbox.base_url())
@@ -201,7 +211,7 @@ fn api_error_carries_err_and_chinese_msg() {
     let err = fails(&client, "fault-api-error");
     assert_eq!(err.status(), Status::Api);
     assert_eq!(err.api_err(), 40013);
-    assert!(err.message().contains("项目不存在"), "{}", err.message());
+    assert_mentions(&err, "项目不存在");
     assert_eq!(fails(&client, "fault-api-error-40001").api_err(), 40001);
     assert_eq!(fails(&client, "fault-api-error--1").api_err(), -1);
 }
@@ -212,7 +222,7 @@ fn non_2xx_is_http_status_and_only_5xx_is_retried() {
     let client = Client::new(config(&sandbox).max_retries(2)).unwrap();
     let err = fails(&client, "fault-http-404");
     assert_eq!(err.status(), Status::HttpStatus);
-    assert!(err.message().contains("HTTP 404"), "{}", err.message());
+    assert_mentions(&err, "HTTP 404");
     assert!(
         err.message().contains("sandbox fault"),
         "quotes msg: {}",
@@ -222,12 +232,8 @@ fn non_2xx_is_http_status_and_only_5xx_is_retried() {
 
     let err = fails(&client, "fault-http-500");
     assert_eq!(err.status(), Status::HttpStatus);
-    assert!(err.message().contains("HTTP 500"), "{}", err.message());
-    assert!(
-        err.message().contains("after 3 attempts"),
-        "{}",
-        err.message()
-    );
+    assert_mentions(&err, "HTTP 500");
+    assert_mentions(&err, "after 3 attempts");
     assert_eq!(
         sandbox.requests("fault-http-500"),
         3,
@@ -252,11 +258,7 @@ fn redirects_are_not_followed() {
     for code in ["301", "302", "307"] {
         let err = fails(&client, &format!("fault-http-{code}"));
         assert_eq!(err.status(), Status::HttpStatus);
-        assert!(
-            err.message().contains(&format!("HTTP {code}")),
-            "{}",
-            err.message()
-        );
+        assert_mentions(&err, &format!("HTTP {code}"));
         assert!(err.message().contains("redirects are not followed"));
     }
     assert_eq!(sandbox.requests(SAMPLE_PROGRAM_ID), 0);
@@ -289,7 +291,7 @@ fn oversized_bodies_are_refused_without_reading_them() {
         let start = Instant::now();
         let err = fails(&client, id);
         assert_eq!(err.status(), Status::BadResponse, "{id}: {err}");
-        assert!(err.message().contains("limit"), "{}", err.message());
+        assert_mentions(&err, "limit");
         // Reading 64 MiB would take far longer than stopping at 1 MiB; a loose bound only.
         assert!(
             start.elapsed() < Duration::from_secs(4),
@@ -323,7 +325,7 @@ fn deadline_covers_slow_headers_and_trickled_bodies() {
         let err = fails(&client, id);
         let elapsed = start.elapsed();
         assert_eq!(err.status(), Status::Timeout, "{id}: {err}");
-        assert!(err.message().contains("800 ms"), "{}", err.message());
+        assert_mentions(&err, "800 ms");
         assert!(elapsed >= Duration::from_millis(700), "{id}: {elapsed:?}");
         assert!(elapsed < Duration::from_secs(3), "{id}: {elapsed:?}");
         assert_eq!(sandbox.requests(id), 1, "a timeout is not retried");
@@ -344,12 +346,8 @@ fn connection_refused_is_network_and_retried_within_bounds() {
     .unwrap();
     let err = fails(&client, "abc");
     assert_eq!(err.status(), Status::Network);
-    assert!(err.message().contains("refused"), "{}", err.message());
-    assert!(
-        err.message().contains("after 3 attempts"),
-        "{}",
-        err.message()
-    );
+    assert_mentions(&err, "refused");
+    assert_mentions(&err, "after 3 attempts");
 }
 
 #[test]
@@ -377,7 +375,7 @@ fn plain_http_to_a_remote_host_is_refused_before_any_io() {
     for base in ["http://api.kuaiyugo.com", "http://192.168.1.1:8080"] {
         let err = Client::new(Config::new().base_url(base)).err().unwrap();
         assert_eq!(err.status(), Status::InvalidArgument);
-        assert!(err.message().contains("only https://"), "{}", err.message());
+        assert_mentions(&err, "only https://");
     }
 }
 
@@ -423,7 +421,7 @@ fn tls_with_a_throwaway_ca() {
     let untrusted = Client::new(base.clone()).unwrap();
     let err = fails(&untrusted, SAMPLE_PROGRAM_ID);
     assert_eq!(err.status(), Status::Tls, "{err}");
-    assert!(err.message().contains("KY_CA_FILE"), "{}", err.message());
+    assert_mentions(&err, "KY_CA_FILE");
     assert_eq!(
         sandbox.requests(SAMPLE_PROGRAM_ID),
         1,
@@ -434,11 +432,7 @@ fn tls_with_a_throwaway_ca() {
         .err()
         .unwrap();
     assert_eq!(missing.status(), Status::InvalidArgument);
-    assert!(
-        missing.message().contains("nope.pem"),
-        "{}",
-        missing.message()
-    );
+    assert_mentions(&missing, "nope.pem");
 }
 
 #[test]
@@ -453,7 +447,7 @@ fn proxy_settings_route_requests() {
     let via_proxy = Client::new(config(&sandbox).proxy(Proxy::Url(dead_proxy.clone()))).unwrap();
     let err = fails(&via_proxy, "p");
     assert_eq!(err.status(), Status::Network);
-    assert!(err.message().contains("proxy"), "{}", err.message());
+    assert_mentions(&err, "proxy");
     assert!(!err.message().contains("hunter2"), "{}", err.message());
 
     // From the environment, loopback bases bypass the proxy unless NO_PROXY is set explicitly.
@@ -475,7 +469,7 @@ fn proxy_settings_route_requests() {
         .unwrap();
     let err = fails(&Client::new(env(Some(""))).unwrap(), "p");
     assert_eq!(err.status(), Status::Network);
-    assert!(err.message().contains("HTTP_PROXY"), "{}", err.message());
+    assert_mentions(&err, "HTTP_PROXY");
     Client::new(env(Some("127.0.0.1")))
         .unwrap()
         .get_access_token("p")

@@ -27,12 +27,11 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) die("usage", "curl_fetch fresh|reuse N REPEATS BASE_URL CA_FILE");
-    const char *mode = argv[1], *base = argv[4], *ca = argv[5];
-    long n = arg_long(argv[2], "N"), repeats = arg_long(argv[3], "REPEATS");
-    int fresh = strcmp(mode, "fresh") == 0;
-    if (!fresh && strcmp(mode, "reuse") != 0) die("argument", "MODE must be fresh or reuse");
-    if (n < 1) die("argument", "N must be positive");
+    static const char *const modes[2] = {"fresh", "reuse"};
+    fetch_args a = parse_fetch_args(argc, argv, "curl_fetch fresh|reuse N REPEATS BASE_URL CA_FILE", modes);
+    const char *mode = argv[1], *base = a.base, *ca = a.ca;
+    long n = a.n, repeats = a.repeats;
+    int fresh = a.first_mode;
     char url[512];
     snprintf(url, sizeof url, "%s/api/config/v1/programs/223fc70098ad11e9a5898928ba7882e6/accesstoken", base);
     uint64_t *us = calloc((size_t)n, sizeof *us);

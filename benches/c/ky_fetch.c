@@ -34,12 +34,11 @@ static void fetch(ky_client *c) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) die("usage", "ky_fetch pooled|new-client N REPEATS BASE_URL CA_FILE");
-    const char *mode = argv[1], *base = argv[4], *ca = argv[5];
-    long n = arg_long(argv[2], "N"), repeats = arg_long(argv[3], "REPEATS");
-    int pooled = strcmp(mode, "pooled") == 0;
-    if (!pooled && strcmp(mode, "new-client") != 0) die("argument", "MODE must be pooled or new-client");
-    if (n < 1) die("argument", "N must be positive");
+    static const char *const modes[2] = {"pooled", "new-client"};
+    fetch_args a = parse_fetch_args(argc, argv, "ky_fetch pooled|new-client N REPEATS BASE_URL CA_FILE", modes);
+    const char *mode = argv[1], *base = a.base, *ca = a.ca;
+    long n = a.n, repeats = a.repeats;
+    int pooled = a.first_mode;
     uint64_t *us = calloc((size_t)n, sizeof *us), *setup = calloc((size_t)n, sizeof *setup);
     if (!us || !setup) die("calloc", "");
 

@@ -31,8 +31,13 @@ fn config(sandbox: &Sandbox) -> Config {
 
 /// A sandbox and a client of it.
 fn started() -> (Sandbox, Client) {
+    started_with(|config| config)
+}
+
+/// A sandbox and a client of it, with `tune` applied to the test configuration.
+fn started_with(tune: impl FnOnce(Config) -> Config) -> (Sandbox, Client) {
     let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let client = Client::new(tune(config(&sandbox))).unwrap();
     (sandbox, client)
 }
 
@@ -93,8 +98,7 @@ fn cached_token_is_served_without_a_request() {
 
 #[test]
 fn zero_ttl_disables_the_cache() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(config(&sandbox).cache_ttl(Duration::ZERO)).unwrap();
+    let (sandbox, client) = started_with(|c| c.cache_ttl(Duration::ZERO));
     for _ in 0..3 {
         client.get_access_token("nocache").unwrap();
     }
@@ -103,8 +107,7 @@ fn zero_ttl_disables_the_cache() {
 
 #[test]
 fn expired_token_is_fetched_again() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(config(&sandbox).cache_ttl(Duration::from_millis(100))).unwrap();
+    let (sandbox, client) = started_with(|c| c.cache_ttl(Duration::from_millis(100)));
     let old = client.get_access_token("ttl").unwrap();
     sandbox.rotate("ttl");
     thread::sleep(Duration::from_millis(250));
@@ -116,8 +119,7 @@ fn expired_token_is_fetched_again() {
 
 #[test]
 fn ttl_is_capped_at_five_minutes() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(config(&sandbox).cache_ttl(Duration::from_secs(3600))).unwrap();
+    let (_sandbox, client) = started_with(|c| c.cache_ttl(Duration::from_secs(3600)));
     assert_eq!(client.cache_ttl(), Duration::from_secs(300));
 }
 
@@ -218,8 +220,7 @@ fn api_error_carries_err_and_chinese_msg() {
 
 #[test]
 fn non_2xx_is_http_status_and_only_5xx_is_retried() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(config(&sandbox).max_retries(2)).unwrap();
+    let (sandbox, client) = started_with(|c| c.max_retries(2));
     let err = fails(&client, "fault-http-404");
     assert_eq!(err.status(), Status::HttpStatus);
     assert_mentions(&err, "HTTP 404");
@@ -313,13 +314,7 @@ fn long_tokens_work() {
 
 #[test]
 fn deadline_covers_slow_headers_and_trickled_bodies() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(
-        config(&sandbox)
-            .timeout(Duration::from_millis(800))
-            .max_retries(2),
-    )
-    .unwrap();
+    let (sandbox, client) = started_with(|c| c.timeout(Duration::from_millis(800)).max_retries(2));
     for id in ["fault-slow-headers", "fault-slow-body"] {
         let start = Instant::now();
         let err = fails(&client, id);

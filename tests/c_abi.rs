@@ -9,21 +9,7 @@ use std::sync::OnceLock;
 use ky_sandbox::{SAMPLE_PROGRAM_ID, Sandbox, SandboxOptions};
 
 mod common;
-use common::{Under, compile, run_c_program};
-
-/// Builds a test program once per test binary; both language modes must compile cleanly.
-fn build(cell: &'static OnceLock<PathBuf>, name: &str) -> &'static Path {
-    cell.get_or_init(|| {
-        let source = format!("tests/c/{name}.c");
-        compile(
-            "g++",
-            &["-x", "c++", "-std=c++17"],
-            &source,
-            &format!("{name}_cpp"),
-        );
-        compile("gcc", &["-std=c11"], &source, name)
-    })
-}
+use common::{Under, build_c_test as build, run_c_program};
 
 fn test_program() -> &'static Path {
     static PROGRAM: OnceLock<PathBuf> = OnceLock::new();

@@ -16,20 +16,7 @@ use std::time::Duration;
 use ky_sandbox::{Sandbox, SandboxOptions};
 
 mod common;
-use common::{Under, compile, run_c_program};
-
-fn build(cell: &'static OnceLock<PathBuf>, name: &str) -> &'static Path {
-    cell.get_or_init(|| {
-        let source = format!("tests/c/{name}.c");
-        compile(
-            "g++",
-            &["-x", "c++", "-std=c++17"],
-            &source,
-            &format!("{name}_cpp"),
-        );
-        compile("gcc", &["-std=c11"], &source, name)
-    })
-}
+use common::{Under, build_c_test as build, run_c_program};
 
 fn process_program() -> &'static Path {
     static PROGRAM: OnceLock<PathBuf> = OnceLock::new();

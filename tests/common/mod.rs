@@ -261,3 +261,18 @@ pub fn run_c_program(
     assert!(stdout.contains(", 0 failed"), "{stdout}");
     output
 }
+
+/// Builds tests/c/NAME.c once per test binary (kept in `cell`), as C++17 and as C11: both must
+/// compile cleanly; returns the C11 program.
+pub fn build_c_test(cell: &'static std::sync::OnceLock<PathBuf>, name: &str) -> &'static Path {
+    cell.get_or_init(|| {
+        let source = format!("tests/c/{name}.c");
+        compile(
+            "g++",
+            &["-x", "c++", "-std=c++17"],
+            &source,
+            &format!("{name}_cpp"),
+        );
+        compile("gcc", &["-std=c11"], &source, name)
+    })
+}

@@ -105,6 +105,7 @@ _SIGNATURES: Sequence[Tuple[str, Tuple[Any, ...], Any]] = (
     ("ky_config_set_refresh_ahead", (_handle, c_double), _status),
     ("ky_config_set_stale_if_error_ms", (_handle, c_uint64), _status),
     ("ky_config_add_prefetch", (_handle, c_char_p), _status),
+    ("ky_config_set_max_programs", (_handle, c_uint64), _status),
     ("ky_client_new", (_handle, _out_handle), _status),
     ("ky_client_free", (_handle,), None),
     ("ky_client_get_access_token", (_handle, c_char_p, _buf, c_size_t), _status),

@@ -4,21 +4,18 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use ky_sandbox::{SAMPLE_PROGRAM_ID, Sandbox, SandboxOptions};
 
 mod common;
-use common::{Under, build_c_test as build, run_c_program};
+use common::{Under, c_test_program, run_c_program};
 
 fn test_program() -> &'static Path {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    build(&PROGRAM, "test_api")
+    c_test_program("test_api")
 }
 
 fn client_program() -> &'static Path {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    build(&PROGRAM, "test_client")
+    c_test_program("test_client")
 }
 
 /// Runs the test program with `env`, under valgrind when possible; returns its stdout.

@@ -262,17 +262,24 @@ pub fn run_c_program(
     output
 }
 
-/// Builds tests/c/NAME.c once per test binary (kept in `cell`), as C++17 and as C11: both must
-/// compile cleanly; returns the C11 program.
-pub fn build_c_test(cell: &'static std::sync::OnceLock<PathBuf>, name: &str) -> &'static Path {
-    cell.get_or_init(|| {
-        let source = format!("tests/c/{name}.c");
-        compile(
-            "g++",
-            &["-x", "c++", "-std=c++17"],
-            &source,
-            &format!("{name}_cpp"),
-        );
-        compile("gcc", &["-std=c11"], &source, name)
-    })
+/// tests/c/NAME.c, built once per test binary as C++17 and as C11 (both must compile cleanly);
+/// the C11 program.
+pub fn c_test_program(name: &str) -> &'static Path {
+    use std::sync::Mutex;
+    static BUILT: Mutex<Vec<(String, &'static Path)>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(n, _)| n == name) {
+        return path;
+    }
+    let source = format!("tests/c/{name}.c");
+    compile(
+        "g++",
+        &["-x", "c++", "-std=c++17"],
+        &source,
+        &format!("{name}_cpp"),
+    );
+    let path: &'static Path =
+        Box::leak(compile("gcc", &["-std=c11"], &source, name).into_boxed_path());
+    built.push((name.to_owned(), path));
+    path
 }

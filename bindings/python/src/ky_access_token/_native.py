@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import sys
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -30,17 +29,12 @@ from pathlib import Path
 from typing import Any, List, Sequence, Tuple
 
 from ._errors import KyError, LibraryNotFoundError, error_for
+from ._libname import LIBRARY_FILE
 
 ENV_VAR = "KY_ACCESS_TOKEN_LIB"
 TOKEN_BUFFER_SIZE = 1024  # KY_TOKEN_BUFFER_SIZE
 STATUS_SLOTS = 16  # KY_STATUS_SLOTS
 
-if sys.platform == "win32":
-    LIBRARY_FILE = "ky_access_token.dll"
-elif sys.platform == "darwin":
-    LIBRARY_FILE = "libky_access_token.dylib"
-else:
-    LIBRARY_FILE = "libky_access_token.so"
 
 
 class KyStats(Structure):

@@ -15,7 +15,7 @@ for step in "${steps[@]}"; do
     build)
 # snippet:begin build
 cargo build --release -p ky-access-token -p ky-sandbox
-mkdir -p build/hello
+mkdir -p build/hello     # where the programs below are built
 # snippet:end build
       ;;
     c)

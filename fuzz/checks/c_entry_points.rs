@@ -640,10 +640,16 @@ impl Run<'_, '_> {
                 ),
                 5 => {
                     let path = self.text();
-                    let ok = path.seen.as_deref().is_none_or(|p| {
-                        p.len() < SETTING_READ_LIMIT && std::str::from_utf8(p).is_ok()
-                    });
-                    (ky_config_set_ca_file(target, path.ptr), Some(ok))
+                    // NULL removes the file. A readable UTF-8 path is then checked on the spot
+                    // (a regular file of at most 4 MiB), so the file system decides: either.
+                    let readable =
+                        |p: &[u8]| p.len() < SETTING_READ_LIMIT && std::str::from_utf8(p).is_ok();
+                    let rule = match path.seen.as_deref() {
+                        None => Some(true),
+                        Some(p) if readable(p) => None,
+                        Some(_) => Some(false),
+                    };
+                    (ky_config_set_ca_file(target, path.ptr), rule)
                 }
                 6 => {
                     let (pem, len) = self.bytes(false);

@@ -35,50 +35,7 @@
 #include <stdint.h>
 
 /**
- * Major version of this library (semantic versioning); equals the first part of `ky_version()`.
- */
-#define KY_VERSION_MAJOR 0
-
-/**
- * Minor version of this library.
- */
-#define KY_VERSION_MINOR 1
-
-/**
- * Patch version of this library.
- */
-#define KY_VERSION_PATCH 0
-
-/**
- * A buffer size that holds any access token seen in practice, with its NUL. WeChat documents that
- * at least 512 characters must be reserved for a token; this leaves headroom. If a token is ever
- * longer, `ky_get_access_token` returns `KY_ERR_BUFFER_TOO_SMALL` (it never truncates).
- */
-#define KY_TOKEN_BUFFER_SIZE 1024
-
-/**
- * The longest valid program id, in bytes (ids are 1-32 characters of `A-Z a-z 0-9 _ -`).
- */
-#define KY_MAX_PROGRAM_ID_LEN 32
-
-/**
- * Most asynchronous calls queued on one client; more get `KY_ERR_BUSY`.
- */
-#define KY_MAX_QUEUED_ASYNC 4096
-
-/**
- * Version of `ky_stats` this header describes. Fields are only ever appended; a library newer
- * than the header fills just the fields the caller's `sizeof(ky_stats)` has room for.
- */
-#define KY_STATS_VERSION 1
-
-/**
- * Slots in `ky_stats.upstream_failures_by_status`, indexed by `ky_status` code.
- */
-#define KY_STATUS_SLOTS 16
-
-/**
- * Status code returned by every fallible `ky_*` function.
+ * Status code returned by every fallible `ky_*` function (in Rust: the kind of an `Error`).
  *
  * `KY_OK` (0) is success; anything else is a failure whose details are in
  * `ky_last_error_message()` on the same thread. Codes are never renumbered; new ones may be added,
@@ -180,6 +137,50 @@ typedef int32_t ky_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+
+/**
+ * Major version of this library (semantic versioning); equals the first part of `ky_version()`.
+ */
+#define KY_VERSION_MAJOR 0
+
+/**
+ * Minor version of this library.
+ */
+#define KY_VERSION_MINOR 1
+
+/**
+ * Patch version of this library.
+ */
+#define KY_VERSION_PATCH 0
+
+/**
+ * A buffer size that holds any access token seen in practice, with its NUL. WeChat documents that
+ * at least 512 characters must be reserved for a token; this leaves headroom. If a token is ever
+ * longer, `ky_get_access_token` returns `KY_ERR_BUFFER_TOO_SMALL` (it never truncates).
+ */
+#define KY_TOKEN_BUFFER_SIZE 1024
+
+/**
+ * The longest valid program id, in bytes (ids are 1-32 characters of `A-Z a-z 0-9 _ -`).
+ */
+#define KY_MAX_PROGRAM_ID_LEN 32
+
+/**
+ * Most asynchronous calls queued on one client; more get `KY_ERR_BUSY`.
+ */
+#define KY_MAX_QUEUED_ASYNC 4096
+
+/**
+ * Version of `ky_stats` this header describes. Fields are only ever appended; a library newer
+ * than the header fills just the fields the caller's `sizeof(ky_stats)` has room for.
+ */
+#define KY_STATS_VERSION 1
+
+/**
+ * Slots in `ky_stats.upstream_failures_by_status`, indexed by `ky_status` code.
+ */
+#define KY_STATUS_SLOTS 16
+
 /**
  * An opaque client: made by `ky_client_new`, released by `ky_client_free`.
  *
@@ -278,8 +279,6 @@ typedef struct {
  * `ky_set_log_callback` (that returns `KY_ERR_INVALID_ARGUMENT`).
  */
 typedef void (*ky_log_callback)(ky_log_level level, const char *line, void *userdata);
-
-
 
 #ifdef __cplusplus
 extern "C" {

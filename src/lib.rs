@@ -19,6 +19,7 @@
 //! # Ok::<(), ky_access_token::Error>(())
 //! ```
 
+mod c_enum;
 mod client;
 mod clock;
 mod config;

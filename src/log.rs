@@ -17,33 +17,17 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, TryLockError};
 use crate::error::Error;
 use crate::fork::ForkLocal;
 
-/// How much a log line matters. Numbers are the C ABI's `KY_LOG_*` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// Background refreshes, cache decisions.
-    Debug = 0,
-    /// Each upstream request that succeeded.
-    Info = 1,
-    /// A failed attempt that will be retried; a stale token served.
-    Warn = 2,
-    /// A fetch that failed for good.
-    Error = 3,
-}
-
-impl Level {
-    pub fn from_code(code: i32) -> Option<Level> {
-        [Level::Debug, Level::Info, Level::Warn, Level::Error]
-            .get(usize::try_from(code).ok()?)
-            .copied()
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Debug => "debug",
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Error => "error",
-        }
+crate::c_enum::c_enum! {
+    /// Log levels for `ky_set_log_callback`; a callback receives lines at its `min_level` and above.
+    pub enum Level as ky_log_level {
+        /// Background refreshes started.
+        Debug = 0 => KY_LOG_DEBUG, "debug";
+        /// Each upstream request that succeeded, with its timing.
+        Info = 1 => KY_LOG_INFO, "info";
+        /// A failed attempt that will be retried; a stale token served.
+        Warn = 2 => KY_LOG_WARN, "warn";
+        /// A fetch that failed for good.
+        Error = 3 => KY_LOG_ERROR, "error";
     }
 }
 

@@ -4,35 +4,18 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use ky_sandbox::{SAMPLE_PROGRAM_ID, Sandbox, SandboxOptions};
 
 mod common;
-use common::{Under, compile, run_c_program};
-
-/// Builds a test program once per test binary; both language modes must compile cleanly.
-fn build(cell: &'static OnceLock<PathBuf>, name: &str) -> &'static Path {
-    cell.get_or_init(|| {
-        let source = format!("tests/c/{name}.c");
-        compile(
-            "g++",
-            &["-x", "c++", "-std=c++17"],
-            &source,
-            &format!("{name}_cpp"),
-        );
-        compile("gcc", &["-std=c11"], &source, name)
-    })
-}
+use common::{Under, c_test_program, run_c_program};
 
 fn test_program() -> &'static Path {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    build(&PROGRAM, "test_api")
+    c_test_program("test_api")
 }
 
 fn client_program() -> &'static Path {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    build(&PROGRAM, "test_client")
+    c_test_program("test_client")
 }
 
 /// Runs the test program with `env`, under valgrind when possible; returns its stdout.

@@ -10,35 +10,19 @@
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use ky_sandbox::{Sandbox, SandboxOptions};
 
 mod common;
-use common::{Under, compile, run_c_program};
-
-fn build(cell: &'static OnceLock<PathBuf>, name: &str) -> &'static Path {
-    cell.get_or_init(|| {
-        let source = format!("tests/c/{name}.c");
-        compile(
-            "g++",
-            &["-x", "c++", "-std=c++17"],
-            &source,
-            &format!("{name}_cpp"),
-        );
-        compile("gcc", &["-std=c11"], &source, name)
-    })
-}
+use common::{Under, c_test_program, run_c_program};
 
 fn process_program() -> &'static Path {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    build(&PROGRAM, "test_process")
+    c_test_program("test_process")
 }
 
 fn api_program() -> &'static Path {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    build(&PROGRAM, "test_api")
+    c_test_program("test_api")
 }
 
 /// Runs one mode; asserts it passed and that nothing reached stderr (the library never writes

@@ -10,21 +10,19 @@ $CARGO_TARGET_DIR or target/ (release, then debug). If none exists and cargo is 
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
 from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-if sys.platform == "win32":
-    LIBRARY_FILE = "ky_access_token.dll"
-elif sys.platform == "darwin":
-    LIBRARY_FILE = "libky_access_token.dylib"
-else:
-    LIBRARY_FILE = "libky_access_token.so"
+# The file name the package's loader looks for (one definition: src/ky_access_token/_libname.py).
+LIBRARY_FILE: str = runpy.run_path(
+    str(Path(__file__).resolve().parent / "src" / "ky_access_token" / "_libname.py")
+)["LIBRARY_FILE"]
 
 
 def _platform_tag() -> str:

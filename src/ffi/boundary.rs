@@ -48,7 +48,7 @@ fn finish(result: Result<Result<(), Failure>, String>) -> ky_status {
         }
         Ok(Err(failure)) => {
             last_error::set(&failure.error, failure.required_size);
-            failure.error.status().into()
+            failure.error.status()
         }
         Err(message) => {
             last_error::set(&panic_error(&message), 0);

@@ -323,7 +323,7 @@ pub(crate) unsafe fn submit(
             Err(e) => {
                 last_error::set(&e, 0);
                 // SAFETY: the caller's function, called once as documented.
-                unsafe { callback(e.status().into(), std::ptr::null(), 0, userdata.0) };
+                unsafe { callback(e.status(), std::ptr::null(), 0, userdata.0) };
             }
         }
     })?;

@@ -3,36 +3,10 @@
 use std::ffi::{CString, c_char, c_void};
 
 use super::boundary::status_call;
-use super::status::ky_status;
+use super::status::{ky_log_level, ky_status};
 use crate::error::Error;
 use crate::log::{Level, SharedSink, replace_sink};
 use std::sync::Arc;
-
-/// Log levels for `ky_set_log_callback`; a callback receives lines at its `min_level` and above.
-#[repr(i32)]
-#[allow(non_camel_case_types)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ky_log_level {
-    /// Background refreshes started.
-    KY_LOG_DEBUG = 0,
-    /// Each upstream request that succeeded, with its timing.
-    KY_LOG_INFO = 1,
-    /// A failed attempt that will be retried; a stale token served.
-    KY_LOG_WARN = 2,
-    /// A fetch that failed for good.
-    KY_LOG_ERROR = 3,
-}
-
-impl From<Level> for ky_log_level {
-    fn from(level: Level) -> ky_log_level {
-        match level {
-            Level::Debug => ky_log_level::KY_LOG_DEBUG,
-            Level::Info => ky_log_level::KY_LOG_INFO,
-            Level::Warn => ky_log_level::KY_LOG_WARN,
-            Level::Error => ky_log_level::KY_LOG_ERROR,
-        }
-    }
-}
 
 /// Receives one log line: `level`, the NUL-terminated UTF-8 `line` (valid only during the call;
 /// it names the program id and timings and never contains a token), and the registered userdata.
@@ -83,7 +57,7 @@ pub unsafe extern "C" fn ky_set_log_callback(
                 let userdata = &userdata;
                 if let Ok(line) = CString::new(line) {
                     // SAFETY: the caller's function, called as documented.
-                    unsafe { callback(level.into(), line.as_ptr(), userdata.0) };
+                    unsafe { callback(level, line.as_ptr(), userdata.0) };
                 }
             }) as SharedSink
         });

@@ -20,7 +20,7 @@ pub use client::*;
 pub use config::*;
 pub use log::*;
 pub use stats::*;
-pub use status::ky_status;
+pub use status::{ky_log_level, ky_status};
 
 use crate::client::default_client;
 use crate::error::Status;
@@ -174,21 +174,24 @@ pub extern "C" fn ky_version() -> *const c_char {
 /// status. Static: never free it. Takes `int32_t` so any value from C is safe to pass.
 #[unsafe(no_mangle)]
 pub extern "C" fn ky_status_name(status: i32) -> *const c_char {
-    infallible_call(c"KY_ERR_UNKNOWN".as_ptr(), || {
-        Status::from_code(status)
-            .map_or(c"KY_ERR_UNKNOWN", Status::c_name)
-            .as_ptr()
-    })
+    status_text(status, Status::c_name, c"KY_ERR_UNKNOWN")
 }
 
 /// A short English description of a status code, like `curl_easy_strerror`, e.g.
 /// "deadline exceeded". Static: never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn ky_status_description(status: i32) -> *const c_char {
-    infallible_call(c"unknown status code".as_ptr(), || {
-        Status::from_code(status)
-            .map_or(c"unknown status code", Status::c_description)
-            .as_ptr()
+    status_text(status, Status::c_description, c"unknown status code")
+}
+
+/// A static text about a status code from its `c_enum!` row, or `unknown` for any other value.
+fn status_text(
+    code: i32,
+    text: fn(Status) -> &'static CStr,
+    unknown: &'static CStr,
+) -> *const c_char {
+    infallible_call(unknown.as_ptr(), || {
+        Status::from_code(code).map_or(unknown, text).as_ptr()
     })
 }
 

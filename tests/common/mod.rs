@@ -70,6 +70,20 @@ pub fn compile_against(
 /// quickstart's build does not see would make each build recompile what the other built.
 pub fn release_build() -> Command {
     let mut build = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+    outside_cargo_test(&mut build);
+    build
+        .current_dir(root())
+        .args(["build", "--release", "--quiet", "-p", "ky-access-token"])
+        .args(["-p", "ky-sandbox"]);
+    if std::env::var("KY_OFFLINE").is_ok_and(|v| v == "1") {
+        build.arg("--offline");
+    }
+    build
+}
+
+/// Removes the variables `cargo test` set for this process from `command`'s environment, so a
+/// cargo build it runs shares its fingerprints with one run from a shell (see `release_build`).
+pub fn outside_cargo_test(command: &mut Command) {
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         let set_by_cargo_test = name.starts_with("CARGO_PKG_")
@@ -82,17 +96,47 @@ pub fn release_build() -> Command {
             ]
             .contains(&&*name);
         if set_by_cargo_test {
-            build.env_remove(&*name);
+            command.env_remove(&*name);
         }
     }
-    build
-        .current_dir(root())
-        .args(["build", "--release", "--quiet", "-p", "ky-access-token"])
-        .args(["-p", "ky-sandbox"]);
-    if std::env::var("KY_OFFLINE").is_ok_and(|v| v == "1") {
-        build.arg("--offline");
-    }
-    build
+}
+
+/// An HTTPS sandbox with a throwaway CA written to a fresh folder under the test temp dir (remove
+/// it when done), and a configuration for it: `localhost` pinned to 127.0.0.1, no retries.
+pub fn tls_sandbox(name: &str) -> (ky_sandbox::Sandbox, PathBuf, ky_access_token::Config) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tls-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sandbox = ky_sandbox::Sandbox::start(ky_sandbox::SandboxOptions {
+        tls_dir: Some(dir.clone()),
+        ..ky_sandbox::SandboxOptions::default()
+    })
+    .unwrap();
+    let config = ky_access_token::Config::new()
+        .base_url(sandbox.base_url())
+        .max_retries(0)
+        .static_hosts([("localhost".to_owned(), [127, 0, 0, 1].into())]);
+    (sandbox, dir, config)
+}
+
+/// Runs `call` on `threads` threads released together by a barrier; their results, in order.
+pub fn together<T: Send + 'static>(
+    threads: usize,
+    call: impl Fn() -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    use std::sync::{Arc, Barrier};
+    let barrier = Arc::new(Barrier::new(threads));
+    let call = Arc::new(call);
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (barrier, call) = (Arc::clone(&barrier), Arc::clone(&call));
+            std::thread::spawn(move || {
+                barrier.wait();
+                call()
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
 
 pub fn in_ci() -> bool {
@@ -226,4 +270,26 @@ pub fn run_c_program(
     );
     assert!(stdout.contains(", 0 failed"), "{stdout}");
     output
+}
+
+/// tests/c/NAME.c, built once per test binary as C++17 and as C11 (both must compile cleanly);
+/// the C11 program.
+pub fn c_test_program(name: &str) -> &'static Path {
+    use std::sync::Mutex;
+    static BUILT: Mutex<Vec<(String, &'static Path)>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(n, _)| n == name) {
+        return path;
+    }
+    let source = format!("tests/c/{name}.c");
+    compile(
+        "g++",
+        &["-x", "c++", "-std=c++17"],
+        &source,
+        &format!("{name}_cpp"),
+    );
+    let path: &'static Path =
+        Box::leak(compile("gcc", &["-std=c11"], &source, name).into_boxed_path());
+    built.push((name.to_owned(), path));
+    path
 }

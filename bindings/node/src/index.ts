@@ -361,6 +361,8 @@ export interface ClientOptions {
   staleIfErrorMs?: number;
   /** Program ids to keep warm from creation on (at most 1024). */
   prefetch?: Iterable<string>;
+  /** Most program ids cached at once (default 10000; least recently used evicted beyond it). */
+  maxPrograms?: number;
 }
 
 type Setter = (config: unknown) => number;
@@ -415,6 +417,13 @@ function settersFor(options: ClientOptions): Setter[] {
   if (o.staleIfErrorMs !== undefined) {
     const v = milliseconds(o.staleIfErrorMs, 'staleIfErrorMs');
     s.push((c) => fns.ky_config_set_stale_if_error_ms(c, v));
+  }
+  if (o.maxPrograms !== undefined) {
+    const v = o.maxPrograms;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `invalid maxPrograms: ${v} (a whole number >= 1)`);
+    }
+    s.push((c) => fns.ky_config_set_max_programs(c, v));
   }
   if (o.prefetch !== undefined) {
     if (typeof o.prefetch === 'string') throw new TypeError('prefetch must be an array of program ids, not a string');

@@ -116,6 +116,7 @@ export const SIGNATURES = [
   'ky_status ky_config_set_refresh_ahead(ky_config *config, double fraction)',
   'ky_status ky_config_set_stale_if_error_ms(ky_config *config, uint64_t ms)',
   'ky_status ky_config_add_prefetch(ky_config *config, const char *program_id)',
+  'ky_status ky_config_set_max_programs(ky_config *config, uint64_t max)',
   'ky_status ky_set_log_callback(ky_log_callback callback, void *userdata, int32_t min_level)',
 ] as const;
 

@@ -274,3 +274,26 @@ fn ca_files_that_are_not_small_regular_files_are_refused_without_blocking() {
     }
     assert_eq!(sandbox.total_requests(), 0);
 }
+
+#[test]
+fn exit_with_calls_in_flight_and_threads_alive_ends_cleanly() {
+    let sandbox = Sandbox::start_default().unwrap();
+    let base = sandbox.base_url();
+    // Natively: what is tested is that exit() does not wait for, or trip over, library threads.
+    run_mode("exit-outstanding", Under::Native, &[("KY_BASE_URL", &base)]);
+}
+
+#[test]
+fn each_setter_checks_its_own_value_only() {
+    let sandbox = Sandbox::start_default().unwrap();
+    let base = sandbox.base_url();
+    let output = run_c_program(
+        process_program(),
+        Under::Valgrind,
+        &["setters-alone"],
+        &[("KY_BASE_URL", &base), ("KY_TIMEOUT_MS", "0")],
+        &[],
+    );
+    assert!(output.stderr.is_empty());
+    assert_eq!(sandbox.total_requests(), 0);
+}

@@ -12,6 +12,10 @@
  *                                 third thread removes the callback
  *   test_process pthread-exit     an async callback that ends its thread with pthread_exit
  *   test_process string-free      ky_string_free on strings the caller zeroed or cut short
+ *   test_process exit-outstanding exit() with async calls in flight, live workers, a refresh
+ *                                 thread with a prefetch list and a log callback installed
+ *   test_process setters-alone    (with KY_TIMEOUT_MS=0 in the environment) each setter checks
+ *                                 its own value only; the bad variable is named, no request sent
  *
  * The sandbox answers id X with the token "sandbox_X_v1". The harness bounds every run with a
  * hard timeout and asserts nothing was written to stderr. Compiled with -Wall -Wextra -Werror
@@ -344,6 +348,58 @@ static void string_free(void) {
     }
 }
 
+/* ---- exit-outstanding ------------------------------------------------------------------------- */
+
+static void log_nothing(ky_log_level level, const char *line, void *userdata) {
+    (void)level;
+    (void)line;
+    (void)userdata;
+}
+
+static void ignore_token(ky_status status, const char *token, size_t token_len, void *userdata) {
+    (void)status;
+    (void)token;
+    (void)token_len;
+    (void)userdata;
+}
+
+static void exit_outstanding(void) {
+    ky_config *cfg = NULL;
+    ky_client *client = NULL;
+    int i;
+    CHECK(ky_set_log_callback(log_nothing, NULL, KY_LOG_DEBUG) == KY_OK, "log");
+    CHECK(ky_config_from_env(&cfg) == KY_OK, "config");
+    CHECK(ky_config_add_prefetch(cfg, "exit-prefetch") == KY_OK, "prefetch");
+    CHECK(ky_client_new(cfg, &client) == KY_OK, "client");
+    ky_config_free(cfg);
+    for (i = 0; i < 8; i++) {
+        CHECK(ky_client_get_access_token_async(client, "slow-3000", ignore_token, NULL) == KY_OK, "queue");
+        CHECK(ky_get_access_token_async("slow-2999", ignore_token, NULL) == KY_OK, "queue default");
+    }
+    printf("test_process exit-outstanding: %d passed, %d failed\n", passed, failed);
+    fflush(stdout);
+    exit(failed == 0 ? 0 : 1); /* with all of that still running: must end now, cleanly */
+}
+
+/* ---- setters-alone ------------------------------------------------------------------------------ */
+
+static void setters_alone(void) {
+    ky_config *cfg = NULL;
+    char buf[KY_TOKEN_BUFFER_SIZE];
+    CHECK(ky_config_from_env(&cfg) == KY_ERR_INVALID_ARGUMENT, "from_env accepted KY_TIMEOUT_MS=0");
+    CHECK(strstr(ky_last_error_message(), "KY_TIMEOUT_MS=0") != NULL, "%s", ky_last_error_message());
+    CHECK(ky_config_new(&cfg) == KY_OK, "new");
+    /* The bad variable has nothing to do with these. */
+    CHECK(ky_config_set_proxy(cfg, "env") == KY_OK, "proxy env: %s", ky_last_error_message());
+    CHECK(ky_config_set_max_retries(cfg, 3) == KY_OK, "retries: %s", ky_last_error_message());
+    CHECK(ky_config_set_timeout_ms(cfg, 0) == KY_ERR_INVALID_ARGUMENT, "timeout 0 accepted");
+    CHECK(ky_config_set_cache_ttl_ms(cfg, 1000) == KY_OK, "ttl after a rejected timeout: %s",
+          ky_last_error_message());
+    ky_config_free(cfg);
+    CHECK(ky_get_access_token("abc", buf, sizeof buf) == KY_ERR_INVALID_ARGUMENT, "default client");
+    CHECK(strstr(ky_last_error_message(), "KY_TIMEOUT_MS=0") != NULL, "%s", ky_last_error_message());
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -353,6 +409,8 @@ int main(int argc, char **argv) {
     else if (strcmp(mode, "log-deadlock") == 0) log_deadlock();
     else if (strcmp(mode, "pthread-exit") == 0) pthread_exit_in_callback();
     else if (strcmp(mode, "string-free") == 0) string_free();
+    else if (strcmp(mode, "exit-outstanding") == 0) exit_outstanding();
+    else if (strcmp(mode, "setters-alone") == 0) setters_alone();
     else {
         fprintf(stderr, "unknown mode \"%s\"\n", mode);
         return 2;

@@ -48,6 +48,7 @@ const SOURCES: &[(&str, &str)] = &[
         "bindings/csharp/run-tests.sh",
     ),
     ("examples/shell/get-token.sh", "cli/tests/cli.rs"),
+    ("examples/node/get-token.ts", "bindings/node/run-tests.sh"),
 ];
 
 /// README.md and docs/*.md, but not the copied wire-format spec (its one JavaScript block is the

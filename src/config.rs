@@ -685,26 +685,28 @@ mod tests {
 
     #[test]
     fn environment_overrides_and_ttl_cap() {
+        // The CA file must exist and be a regular file (it is checked when read).
+        let ca_file =
+            std::env::temp_dir().join(format!("ky-config-test-{}.pem", std::process::id()));
+        std::fs::write(&ca_file, b"not checked here").unwrap();
         let c = Config::from_lookup(env(&[
             ("KY_BASE_URL", "http://127.0.0.1:9/prefix/"),
             ("KY_TIMEOUT_MS", "250"),
             ("KY_MAX_RETRIES", "0"),
             ("KY_CACHE_TTL_MS", "999999"),
-            ("KY_CA_FILE", "/etc/hostname"),
+            ("KY_CA_FILE", ca_file.to_str().unwrap()),
         ]))
         .unwrap();
         assert_eq!(c.timeout, Duration::from_millis(250));
         assert_eq!(c.max_retries, 0);
         assert_eq!(c.cache_ttl, MAX_CACHE_TTL);
-        assert_eq!(
-            c.ca_file.as_deref(),
-            Some(std::path::Path::new("/etc/hostname"))
-        );
+        assert_eq!(c.ca_file.as_deref(), Some(ca_file.as_path()));
         assert_eq!(c.validate().unwrap().url, "http://127.0.0.1:9/prefix");
         let c =
             Config::from_lookup(env(&[("KY_CACHE_TTL_MS", "0"), ("KY_TIMEOUT_MS", "")])).unwrap();
         assert_eq!(c.cache_ttl, Duration::ZERO);
         assert_eq!(c.timeout, DEFAULT_TIMEOUT, "empty counts as unset");
+        let _ = std::fs::remove_file(&ca_file);
     }
 
     #[test]
@@ -749,6 +751,7 @@ mod tests {
                 "KY_REFRESH_AHEAD=1.5: refresh-ahead",
             ),
             ("KY_STALE_IF_ERROR_MS", "300001", "stale-if-error window"),
+            #[cfg(unix)]
             ("KY_CA_FILE", "/dev/zero", "is not a regular file"),
             ("KY_CA_FILE", "/nonexistent/ca.pem", "cannot read CA file"),
             ("KY_BASE_URL", "ftp://x", "must start with https://"),

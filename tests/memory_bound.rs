@@ -8,6 +8,8 @@
 //! more time than the library), answering `GET …/programs/{id}/accesstoken` with a token for
 //! that id, or with an API error.
 
+#![cfg(target_os = "linux")]
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;

@@ -8,6 +8,8 @@
 //! natively (what they test is the child's behaviour, and a child's copy of its parent's heap
 //! is no leak); the others under valgrind's memcheck.
 
+#![cfg(unix)]
+
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

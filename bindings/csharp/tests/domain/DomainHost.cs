@@ -4,8 +4,11 @@
 // prefetching client and a log callback (`exit`). run-tests.sh runs both under `timeout`: a crash
 // or a hang fails the test. Built as its own executable so nothing else runs in its root domain.
 //
-//   mono domain_host.exe reload 20     # prints "reload i/N ok" per cycle, then "reload: N ok"
-//   mono domain_host.exe exit          # prints "exit: returning from Main", then must exit at once
+//   mono domain_host.exe reload 20 3000  # 20 cycles, slow GetAsync of 3000 ms in flight; prints
+//                                        # "reload i/N ok" per cycle, then "reload: N ok"
+//   mono domain_host.exe exit            # prints "exit: returning from Main", then must exit at once
+// Any failed check prints to stderr and exits 1; run-tests.sh also fails on any stderr output
+// (the library never writes there; Mono's crash reports and assertions do).
 using System;
 using System.Collections.Generic;
 using System.Threading;
@@ -21,7 +24,8 @@ namespace Ky.DomainTests
             if (args.Length >= 1 && args[0] == "reload")
             {
                 int cycles = args.Length >= 2 ? int.Parse(args[1]) : 20;
-                return Reload(cycles);
+                int slowMs = args.Length >= 3 ? int.Parse(args[2]) : 3000;
+                return Reload(cycles, slowMs);
             }
             if (args.Length >= 1 && args[0] == "exit") return Exit();
             Console.Error.WriteLine("usage: domain_host.exe reload N | exit");
@@ -34,12 +38,14 @@ namespace Ky.DomainTests
             return AppDomain.CreateDomain(name, null, setup);
         }
 
-        private static int Reload(int cycles)
+        private static int Reload(int cycles, int slowMs)
         {
+            int inFlight = 0;
             for (int i = 1; i <= cycles; i++)
             {
                 AppDomain child = NewDomain("reload-" + i);
                 child.SetData("cycle", i);
+                child.SetData("slow", slowMs);
                 child.DoCallBack(Child.Busy);
                 string started = (string)child.GetData("started");
                 if (started != "yes")
@@ -47,11 +53,39 @@ namespace Ky.DomainTests
                     Console.Error.WriteLine("cycle " + i + ": the child did not start its work: " + started);
                     return 1;
                 }
+                inFlight += (int)child.GetData("inflight");
                 AppDomain.Unload(child);
                 Console.WriteLine("reload " + i + "/" + cycles + " ok");
             }
-            Console.WriteLine("reload: " + cycles + " ok");
+            // Every client of every unloaded domain was freed with its threads: none is left.
+            string left = LibraryThreads();
+            if (left.Length > 0)
+            {
+                Console.Error.WriteLine("library threads still running after the last unload: " + left);
+                return 1;
+            }
+            // The unloads really raced work: most cycles had the slow calls (at least) still running.
+            if (inFlight < cycles)
+            {
+                Console.Error.WriteLine("only " + inFlight + " calls were in flight at " + cycles + " unloads");
+                return 1;
+            }
+            Console.WriteLine("reload: " + cycles + " ok, " + inFlight + " GetAsync calls in flight at unload in all");
             return 0;
+        }
+
+        /// <summary>Names of this process's threads started by the library or the binding (Linux /proc).</summary>
+        private static string LibraryThreads()
+        {
+            var names = new List<string>();
+            foreach (string task in System.IO.Directory.GetDirectories("/proc/self/task"))
+            {
+                string comm;
+                try { comm = System.IO.File.ReadAllText(task + "/comm").Trim(); }
+                catch (System.IO.IOException) { continue; } // ended meanwhile
+                if (comm.StartsWith("ky-", StringComparison.Ordinal)) names.Add(comm);
+            }
+            return string.Join(", ", names);
         }
 
         private static int Exit()
@@ -76,6 +110,22 @@ namespace Ky.DomainTests
         private static KyClient client;
         private static readonly List<Task<string>> Pending = new List<Task<string>>();
         private static int logLines;
+        private static int prefetchLines;
+
+        private static void OnLog(KyLogLevel level, string line)
+        {
+            Interlocked.Increment(ref logLines);
+            // Logged by the client's refresh thread: a native thread running this domain's code.
+            if (line.Contains("prefetch")) Interlocked.Increment(ref prefetchLines);
+        }
+
+        /// <summary>Waits (bounded) for the refresh thread's first log line, so a native thread has run code here.</summary>
+        private static void AwaitPrefetchLine()
+        {
+            for (int i = 0; i < 600 && Volatile.Read(ref prefetchLines) == 0; i++) Thread.Sleep(50);
+            if (Volatile.Read(ref prefetchLines) == 0)
+                throw new Exception("no prefetch log line from the refresh thread within 30 s (" + logLines + " lines)");
+        }
 
         private static string BaseUrl
         {
@@ -101,11 +151,13 @@ namespace Ky.DomainTests
             try
             {
                 int cycle = (int)AppDomain.CurrentDomain.GetData("cycle");
+                string slow = "slow-" + (int)AppDomain.CurrentDomain.GetData("slow");
                 string tag = "c" + cycle + "-" + Guid.NewGuid().ToString("N").Substring(0, 8);
-                KyLog.SetCallback((level, line) => Interlocked.Increment(ref logLines), KyLogLevel.Debug);
+                KyLog.SetCallback(OnLog, KyLogLevel.Debug);
                 AccessToken.Get("init");
                 client = NewPrefetchingClient(tag);
                 client.Get("init");
+                AwaitPrefetchLine();
 
                 var blocked = new Thread(() =>
                 {
@@ -121,8 +173,30 @@ namespace Ky.DomainTests
                     Pending.Add(AccessToken.GetAsync(id));
                     Pending.Add(client.GetAsync(id));
                 }
-                Pending.Add(AccessToken.GetAsync("slow-3000"));
-                Pending.Add(client.GetAsync("slow-3000"));
+                Pending.Add(AccessToken.GetAsync(slow));
+                Pending.Add(client.GetAsync(slow));
+                // And a stream that goes on until the domain goes (ObjectDisposedException once the
+                // clients are freed, or the unload's ThreadAbortException), so calls are completing
+                // at every moment of the unload.
+                var stream = new Thread(() =>
+                {
+                    try
+                    {
+                        for (int i = 0; ; i++)
+                        {
+                            string id = tag + "-s" + (i % 40);
+                            AccessToken.GetAsync(id);
+                            client.GetAsync(id);
+                            if (i % 20 == 0) Thread.Sleep(1);
+                        }
+                    }
+                    catch (Exception) { }
+                });
+                stream.IsBackground = true;
+                stream.Start();
+                int inFlight = 0;
+                foreach (Task<string> t in Pending) if (!t.IsCompleted) inFlight++;
+                AppDomain.CurrentDomain.SetData("inflight", inFlight);
                 AppDomain.CurrentDomain.SetData("started", "yes");
             }
             catch (Exception e)
@@ -131,15 +205,27 @@ namespace Ky.DomainTests
             }
         }
 
-        /// <summary>The hang scenario: a prefetching client and a log callback, left in place.</summary>
+        /// <summary>
+        /// The hang scenario: a prefetching client whose refresh thread has run the log callback,
+        /// GetAsync calls and a synchronous Get on a background thread in flight, all left in place.
+        /// </summary>
         internal static void HoldAndReturn()
         {
             try
             {
-                KyLog.SetCallback((level, line) => Interlocked.Increment(ref logLines), KyLogLevel.Debug);
+                KyLog.SetCallback(OnLog, KyLogLevel.Debug);
                 client = NewPrefetchingClient("exit-" + Guid.NewGuid().ToString("N").Substring(0, 8));
                 client.Get("init");
+                AwaitPrefetchLine();
                 Pending.Add(client.GetAsync("slow-300"));
+                Pending.Add(AccessToken.GetAsync("slow-300"));
+                var blocked = new Thread(() =>
+                {
+                    try { AccessToken.Get("slow-500"); }
+                    catch (Exception) { }
+                });
+                blocked.IsBackground = true;
+                blocked.Start();
                 AppDomain.CurrentDomain.SetData("started", "yes");
             }
             catch (Exception e)

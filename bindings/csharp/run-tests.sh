@@ -107,6 +107,8 @@ domain_case() { # name limit-seconds args...
 # thread, thousands of GetAsync calls and a stream of them, slow ones in flight: 25 unloads, twice.
 domain_case domain_reload_loop_1 600 reload 25 1500
 domain_case domain_reload_loop_2 600 reload 25 1500
+# AccessToken.Shutdown (what Unity's beforeAssemblyReload / quitting can call) with all of that in flight.
+domain_case shutdown_frees_everything_then_unload 120 shutdown
 # Main returns while a never-unloaded child domain holds all of that: the process must exit.
 for i in 1 2 3; do
   domain_case "exit_with_live_child_domain_$i" 120 exit

@@ -68,6 +68,20 @@ namespace Ky
             return Client.InvalidateIf(programId, token);
         }
 
+        /// <summary>
+        /// Removes the log callback this AppDomain installed and disposes every client created in
+        /// it (the shared one included), waiting for calls in flight (each bounded by its
+        /// timeout); afterwards no library thread runs this domain's code, and new clients and log
+        /// callbacks are refused here (<see cref="System.InvalidOperationException"/>). The binding
+        /// does this by itself when the domain unloads or the process exits; call it to do it
+        /// earlier, e.g. from Unity's <c>AssemblyReloadEvents.beforeAssemblyReload</c> or
+        /// <c>EditorApplication.quitting</c>. Calling it again does nothing.
+        /// </summary>
+        public static void Shutdown()
+        {
+            DomainGuard.Current.Close();
+        }
+
         /// <summary>The native library's version, e.g. "0.1.0".</summary>
         public static string Version
         {

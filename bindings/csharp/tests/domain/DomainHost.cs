@@ -28,7 +28,8 @@ namespace Ky.DomainTests
                 return Reload(cycles, slowMs);
             }
             if (args.Length >= 1 && args[0] == "exit") return Exit();
-            Console.Error.WriteLine("usage: domain_host.exe reload N | exit");
+            if (args.Length >= 1 && args[0] == "shutdown") return Shutdown();
+            Console.Error.WriteLine("usage: domain_host.exe reload N SLOW_MS | exit | shutdown");
             return 2;
         }
 
@@ -71,6 +72,35 @@ namespace Ky.DomainTests
                 return 1;
             }
             Console.WriteLine("reload: " + cycles + " ok, " + inFlight + " GetAsync calls in flight at unload in all");
+            return 0;
+        }
+
+        private static int Shutdown()
+        {
+            AppDomain child = NewDomain("shutdown");
+            child.SetData("cycle", 0);
+            child.SetData("slow", 1000);
+            child.DoCallBack(Child.Busy);
+            if ((string)child.GetData("started") != "yes")
+            {
+                Console.Error.WriteLine("the child did not start: " + child.GetData("started"));
+                return 1;
+            }
+            child.DoCallBack(Child.ShutdownAndCheck);
+            string result = (string)child.GetData("shutdown");
+            if (result != "ok")
+            {
+                Console.Error.WriteLine("AccessToken.Shutdown: " + result);
+                return 1;
+            }
+            AppDomain.Unload(child);
+            string left = LibraryThreads();
+            if (left.Length > 0)
+            {
+                Console.Error.WriteLine("library threads still running after the unload: " + left);
+                return 1;
+            }
+            Console.WriteLine("shutdown: clients freed, log callback removed, new clients refused");
             return 0;
         }
 
@@ -203,6 +233,66 @@ namespace Ky.DomainTests
             {
                 AppDomain.CurrentDomain.SetData("started", e.ToString());
             }
+        }
+
+        /// <summary>
+        /// AccessToken.Shutdown with work in flight: afterwards the native refresh threads are gone,
+        /// no log line arrives, the clients throw ObjectDisposedException and new ones are refused.
+        /// </summary>
+        internal static void ShutdownAndCheck()
+        {
+            string result;
+            try
+            {
+                AccessToken.Shutdown();
+                int lines = Volatile.Read(ref logLines);
+                string native = NativeThreads();
+                if (native.Length > 0) result = "native library threads still running: " + native;
+                else if (!Throws<ObjectDisposedException>(() => client.Get("init"))) result = "client.Get after Shutdown did not throw ObjectDisposedException";
+                else if (!Throws<ObjectDisposedException>(() => AccessToken.Get("init"))) result = "AccessToken.Get after Shutdown did not throw ObjectDisposedException";
+                else if (!Throws<InvalidOperationException>(() => new KyClient(new KyClientOptions { BaseUrl = BaseUrl }))) result = "a new KyClient was accepted after Shutdown";
+                else if (!Throws<InvalidOperationException>(() => KyLog.SetCallback(OnLog))) result = "a log callback was accepted after Shutdown";
+                else if (Pending.Exists(t => !t.IsCompleted)) result = "a GetAsync task is still pending after Shutdown";
+                else if (Volatile.Read(ref logLines) != lines) result = "log lines arrived after Shutdown";
+                else result = "ok";
+                AccessToken.Shutdown(); // again: nothing
+            }
+            catch (Exception e)
+            {
+                result = e.ToString();
+            }
+            AppDomain.CurrentDomain.SetData("shutdown", result);
+        }
+
+        private static bool Throws<T>(Action action) where T : Exception
+        {
+            try
+            {
+                action();
+            }
+            catch (T)
+            {
+                return true;
+            }
+            catch (Exception)
+            {
+                return false;
+            }
+            return false;
+        }
+
+        /// <summary>The library's own threads (ky-refresh, ky-async) still running (Linux /proc).</summary>
+        private static string NativeThreads()
+        {
+            var names = new List<string>();
+            foreach (string task in System.IO.Directory.GetDirectories("/proc/self/task"))
+            {
+                string comm;
+                try { comm = System.IO.File.ReadAllText(task + "/comm").Trim(); }
+                catch (System.IO.IOException) { continue; }
+                if (comm == "ky-refresh" || comm == "ky-async") names.Add(comm);
+            }
+            return string.Join(", ", names);
         }
 
         /// <summary>

@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 namespace Ky
 {
     /// <summary>
-    /// A client with its own configuration, cache, worker threads and counters. Thread-safe: share
+    /// A client with its own configuration, cache, threads and counters. Thread-safe: share
     /// one per configuration. Dispose it when done: queued async calls then fail with
     /// <see cref="KyCancelledException"/>, running calls finish first (Dispose waits for them, each
     /// bounded by the timeout), and the native client is freed before Dispose returns.

@@ -87,6 +87,8 @@ namespace Ky
             catch (Exception e)
             {
                 if (workers > 0) return null; // the running ones will get to it
+                // No worker at all: the queue holds only the call being submitted (any earlier one
+                // either had a worker or was removed like this), which Submit fails with this.
                 queue.Clear();
                 return new KyException(KyStatus.Internal, "cannot start a thread for GetAsync: " + e.Message);
             }

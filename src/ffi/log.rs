@@ -5,7 +5,8 @@ use std::ffi::{CString, c_char, c_void};
 use super::boundary::status_call;
 use super::status::ky_status;
 use crate::error::Error;
-use crate::log::{Level, set_log_sink};
+use crate::log::{Level, SharedSink, replace_sink};
+use std::sync::Arc;
 
 /// Log levels for `ky_set_log_callback`; a callback receives lines at its `min_level` and above.
 #[repr(i32)]
@@ -41,6 +42,10 @@ impl From<Level> for ky_log_level {
 pub type ky_log_callback =
     Option<unsafe extern "C" fn(level: ky_log_level, line: *const c_char, userdata: *mut c_void)>;
 
+/// The callback as it is called: `C-unwind`, so a host runtime that ends the thread inside it
+/// unwinds through our frames instead of aborting the process (see `client::spawn`).
+type LogCallbackUnwind = unsafe extern "C-unwind" fn(ky_log_level, *const c_char, *mut c_void);
+
 struct UserData(*mut c_void);
 // SAFETY: only passed back to the caller's callback; the caller allowed any thread.
 unsafe impl Send for UserData {}
@@ -71,16 +76,18 @@ pub unsafe extern "C" fn ky_set_log_callback(
             ))
         })?;
         let sink = callback.map(|callback| {
+            // SAFETY: only the unwind annotation differs (see `LogCallbackUnwind`).
+            let callback: LogCallbackUnwind = unsafe { std::mem::transmute(callback) };
             let userdata = UserData(userdata);
-            Box::new(move |level: Level, line: &str| {
+            Arc::new(move |level: Level, line: &str| {
                 let userdata = &userdata;
                 if let Ok(line) = CString::new(line) {
                     // SAFETY: the caller's function, called as documented.
                     unsafe { callback(level.into(), line.as_ptr(), userdata.0) };
                 }
-            }) as crate::log::LogSink
+            }) as SharedSink
         });
-        set_log_sink(sink, level)?;
+        replace_sink(sink, level)?;
         Ok(())
     })
 }

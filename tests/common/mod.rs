@@ -84,3 +84,136 @@ pub fn release_build() -> Command {
     }
     build
 }
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+pub fn tool_available(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs `command` to completion with stdout and stderr captured, but for at most `limit`: a hang
+/// is killed and fails the test instead of hanging CI. The limit is a hang detector, never a
+/// performance margin: keep it minutes above the slowest run seen under valgrind.
+pub fn output_within(command: &mut Command, limit: std::time::Duration) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{command:?} did not finish within {limit:?} (a hang): killed\nstdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&stdout.join().unwrap()),
+                String::from_utf8_lossy(&stderr.join().unwrap())
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// How a C test program runs: under valgrind's memcheck (required when CI=true) or natively.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Under {
+    Valgrind,
+    Native,
+}
+
+/// Hard limit for one C test program run (see [`output_within`]).
+pub const C_RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Runs a C test program with `env` (proxy variables and `remove` unset), `KY_MAX_RETRIES=1` and
+/// a generous `KY_TIMEOUT_MS` (under valgrind on a loaded 2-core machine one TLS handshake takes
+/// seconds: no case may turn into KY_ERR_TIMEOUT by being slow). Asserts it passed; returns
+/// its output.
+pub fn run_c_program(
+    program: &Path,
+    under: Under,
+    args: &[&str],
+    env: &[(&str, &str)],
+    remove: &[&str],
+) -> std::process::Output {
+    let use_valgrind = under == Under::Valgrind && tool_available("valgrind");
+    assert!(
+        use_valgrind || under == Under::Native || !in_ci(),
+        "valgrind is required when CI=true (apt-get install valgrind)"
+    );
+    if under == Under::Valgrind && !use_valgrind {
+        eprintln!("WARNING: valgrind not found; running the C tests without memcheck");
+    }
+    let mut command = if use_valgrind {
+        let mut c = Command::new("valgrind");
+        c.args([
+            "--quiet",
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect",
+        ])
+        .arg(format!(
+            "--suppressions={}",
+            root().join("tests/valgrind.supp").display()
+        ))
+        .arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    command
+        .args(args)
+        .env("KY_MAX_RETRIES", "1")
+        .env("KY_TIMEOUT_MS", "120000");
+    for name in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env_remove(name);
+    }
+    for name in remove {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    let output = output_within(&mut command, C_RUN_LIMIT);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{} {args:?} failed ({}):\n{stdout}\n{}",
+        program.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(", 0 failed"), "{stdout}");
+    output
+}

@@ -27,6 +27,7 @@ namespace Ky.Tests
             add("get_async_100_concurrent_share_one_request", GetAsyncConcurrent);
             add("get_async_failure_carries_the_details", GetAsyncFailure);
             add("get_async_cancellation_cancels_the_task_only", GetAsyncCancellation);
+            add("get_async_runs_on_managed_threads_not_native_workers", GetAsyncRunsOnManagedThreads);
             add("process_exits_after_async_calls", ProcessExitsAfterAsync);
             add("dispose_twice_is_fine_use_after_is_object_disposed", DisposeTwiceAndUseAfter);
             add("dispose_racing_gets_never_frees_under_a_call", DisposeRacingGets);

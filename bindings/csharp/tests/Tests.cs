@@ -37,6 +37,7 @@ namespace Ky.Tests
             add("default_client_invalidate_if_drops_the_old_token_once", DefaultInvalidateIf);
             add("stats_count_what_the_sandbox_saw", StatsMatchSandbox);
             add("prefetch_makes_the_first_get_a_cache_hit", Prefetch);
+            add("max_programs_caps_the_cache", MaxProgramsCapsTheCache);
             add("log_callback_gets_request_lines_without_the_token", LogCallback);
             add("example_prints_the_token_or_status_and_message", ExamplePrintsToken);
             return all;

@@ -67,11 +67,20 @@ fn answer(stream: TcpStream, ok: bool) {
     }
 }
 
+/// The release library built and the driver compiled, once for both tests (they run in
+/// parallel: a second compile would replace the program while the first test runs it).
+fn program() -> &'static std::path::Path {
+    static PROGRAM: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        let status = release_build().status().unwrap();
+        assert!(status.success(), "cargo build --release failed");
+        let lib = root().join("target/release");
+        compile_against(&lib, "gcc", &["-std=c11"], "tests/c/memory.c", "memory")
+    })
+}
+
 fn run(mode: &str) {
-    let status = release_build().status().unwrap();
-    assert!(status.success(), "cargo build --release failed");
-    let lib = root().join("target/release");
-    let program = compile_against(&lib, "gcc", &["-std=c11"], "tests/c/memory.c", "memory");
+    let program = program();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let ok = mode == "ok";

@@ -176,7 +176,7 @@ static DEFAULT_CLIENT: OnceLock<Result<Client, Error>> = OnceLock::new();
 /// ([`Config::from_env`]) at first use. A configuration error is kept and returned by every call.
 pub fn default_client() -> Result<&'static Client, Error> {
     DEFAULT_CLIENT
-        .get_or_init(|| Config::from_env().and_then(Client::new))
+        .get_or_init(|| crate::panics::quiet(|| Config::from_env().and_then(Client::new)))
         .as_ref()
         .map_err(Clone::clone)
 }

@@ -139,7 +139,7 @@ def test_bad_configuration_is_invalid_argument(kwargs):
 
 
 def test_max_programs_caps_the_cache(sandbox, fresh_id):
-    with ky.Client(max_programs=2) as client:
+    with ky.Client(base_url=sandbox.base_url, max_programs=2) as client:
         for i in range(5):
             assert client.get_access_token(f"{fresh_id}-{i}") == f"sandbox_{fresh_id}-{i}_v1"
         assert client.stats().cached_programs <= 2

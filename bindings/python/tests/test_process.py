@@ -64,7 +64,7 @@ delay = int(sys.argv[1])
 async def main():
     # Left running when the loop ends: the callback arrives while the interpreter shuts down.
     asyncio.ensure_future(ky.aget_access_token(f"slow-{delay}"))
-    asyncio.ensure_future(ky.Client().aget_access_token(f"slow-{delay + 7}"))
+    asyncio.ensure_future(ky.Client(from_env=True).aget_access_token(f"slow-{delay + 7}"))
     await asyncio.sleep(delay / 1000 * 0.9)
 asyncio.run(main())
 """

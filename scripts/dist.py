@@ -172,39 +172,44 @@ def imports(fmt: str, path: Path) -> List[str]:
 
 
 def check(rid: str, libs: Dict[str, Path]) -> dict:
-    """Fails loudly unless the shared library exports exactly the header's functions, imports only
-    allowed system libraries and (glibc) needs nothing newer than GLIBC_2.17."""
+    """Fails loudly (naming every problem) unless the shared library exports exactly the header's
+    functions, imports only allowed system libraries and (glibc) needs nothing newer than 2.17."""
     spec = RIDS[rid]
     fmt = spec["format"]
     shared = libs["shared"]
+    problems = []
     exported = exports(fmt, shared)
     declared = header_functions()
     if exported != declared:
-        fail(f"{rid}: {shared.name} exports differ from the header: extra "
-             f"{sorted(exported - declared)}, missing {sorted(declared - exported)}")
+        problems.append(f"exports differ from the header: extra {sorted(exported - declared)}, "
+                        f"missing {sorted(declared - exported)}")
     needed = imports(fmt, shared)
     allowed_key = fmt if fmt != "elf" else ("elf-glibc" if spec["glibc"] else "elf-musl")
     allowed = ALLOWED_IMPORTS[allowed_key]
     norm = (lambda n: n.lower()) if fmt == "coff" else (lambda n: n)
     foreign = [n for n in needed if norm(n) not in allowed]
     if foreign:
-        fail(f"{rid}: {shared.name} imports {foreign}, not on the allow-list of system libraries")
+        problems.append(f"imports {foreign}, not on the allow-list of system libraries")
     report = {"exports": len(exported), "imports": needed}
     if fmt == "elf":
         info = run(llvm("llvm-readobj"), "--version-info", "--dynamic-table", str(shared))
         soname = re.search(r"SONAME\s+Library soname: \[([^\]]+)\]", info)
-        if not soname or soname.group(1) != "libky_access_token.so." + version().split(".")[0]:
-            fail(f"{rid}: soname is {soname.group(1) if soname else None}")
+        expected = "libky_access_token.so." + version().split(".")[0]
+        if not soname or soname.group(1) != expected:
+            problems.append(f"soname is {soname.group(1) if soname else None}, not {expected}")
         if spec["glibc"]:
             versions = {tuple(int(x) for x in v.split(".")) for v in re.findall(r"GLIBC_([0-9.]+)", info)}
             if not versions:
-                fail(f"{rid}: no GLIBC symbol versions found (not a glibc build?)")
-            floor = max(versions)
-            if floor > GLIBC_FLOOR:
-                fail(f"{rid}: needs GLIBC_{'.'.join(map(str, floor))}, above the 2.17 floor")
-            report["glibc"] = ".".join(map(str, floor))
+                problems.append("no GLIBC symbol versions found (not a glibc build?)")
+            else:
+                floor = max(versions)
+                report["glibc"] = ".".join(map(str, floor))
+                if floor > GLIBC_FLOOR:
+                    problems.append(f"needs GLIBC_{report['glibc']}, above the 2.17 floor")
         if re.search(r"GCC_[0-9]", info):
-            fail(f"{rid}: needs libgcc_s symbols (GCC_*), which the zig build should not")
+            problems.append("needs libgcc_s symbol versions (GCC_*); the zig build links its own unwinder")
+    if problems:
+        fail(f"{rid}: {shared.name}: " + "; ".join(problems))
     return report
 
 

@@ -19,8 +19,8 @@ namespace Ky
     internal static class NativeMethods
     {
         // Resolved as libky_access_token.so / ky_access_token.dll / libky_access_token.dylib.
-        // Desktop and server only: no "__Internal" (iOS/WebGL) import, because the access token
-        // is a server credential that must never ship inside a game client.
+        // Desktop and server only (no iOS/WebGL static-link import): the access token is a
+        // server credential that must never ship inside a game client.
         internal const string Lib = "ky_access_token";
 
         /// <summary>KY_TOKEN_BUFFER_SIZE: holds any token seen in practice, with its NUL.</summary>

@@ -4,7 +4,7 @@ prefix; then, from the archives in dist/ only, lay out the Python wheels, the Nu
 tree and the Unity package. Python 3.8+, standard library only; the binaries are inspected with
 rustup's llvm-tools (KY_LLVM_BIN, set by dist.sh).
 
-    dist.py finish --rid RID --prefix DIR --out DIST   strip + check + archive one RID
+    dist.py finish --rid RID --triple T --prefix DIR --out DIST   strip + check + archive one RID
     dist.py packages --out DIST                        wheels, nuget/, unity/ + .tgz, SIZES.txt
     dist.py summary --out DIST                         SIZES.txt and SHA256SUMS only
     dist.py unity --out DIST                           the Unity package alone (tests)
@@ -213,6 +213,44 @@ def check(rid: str, libs: Dict[str, Path]) -> dict:
     return report
 
 
+def third_party_notices(triple: str) -> str:
+    """The license files of every crate linked into the library for `triple` (normal
+    dependencies only: build scripts and proc macros are not in the binary), from cargo's own
+    sources; plus a note on Rust's standard library."""
+    meta = json.loads(run("cargo", "metadata", "--format-version", "1", "--locked",
+                          "--manifest-path", str(ROOT / "Cargo.toml"), "--filter-platform", triple))
+    packages = {p["id"]: p for p in meta["packages"]}
+    nodes = {n["id"]: n for n in meta["resolve"]["nodes"]}
+    root = next(p["id"] for p in meta["packages"] if p["name"] == "ky-access-token")
+    seen, stack = set(), [root]
+    while stack:
+        node = nodes[stack.pop()]
+        for dep in node["deps"]:
+            if any(k["kind"] is None for k in dep["dep_kinds"]) and dep["pkg"] not in seen:
+                seen.add(dep["pkg"])
+                stack.append(dep["pkg"])
+    texts: Dict[str, str] = {}
+    parts = [
+        "Third-party software in ky_access_token (the crates linked into the library, with their\n"
+        "license files as published; Rust's standard library is MIT OR Apache-2.0, texts in\n"
+        "LICENSE-MIT and LICENSE-APACHE, copyright The Rust Project Developers).\n"]
+    for pid in sorted(seen, key=lambda i: (packages[i]["name"], packages[i]["version"])):
+        package = packages[pid]
+        parts.append("=" * 78 + f"\n{package['name']} {package['version']} -- {package.get('license')}\n"
+                     + (f"{package['repository']}\n" if package.get("repository") else ""))
+        folder = Path(package["manifest_path"]).parent
+        for f in sorted(folder.iterdir()):
+            if f.is_file() and re.match(r"(?i)^(licen[cs]e|copying|notice)", f.name):
+                text = f.read_text(encoding="utf-8", errors="replace").rstrip()
+                key = hashlib.sha256(text.encode()).hexdigest()
+                if key in texts:  # the same text as another crate's (Apache-2.0 mostly)
+                    parts.append(f"--- {f.name}: the same text as {texts[key]}\n")
+                else:
+                    texts[key] = f"{package['name']} {package['version']} {f.name}"
+                    parts.append(f"--- {f.name}\n{text}\n")
+    return "\n".join(parts)
+
+
 def archive_entries(prefix: Path):
     """(relative path, absolute path) under prefix, sorted, directories included."""
     entries = []
@@ -279,6 +317,7 @@ def cmd_finish(args: argparse.Namespace) -> None:
             fail(f"{rid}: {required} missing from {prefix}")
     if (prefix / "include/ky_access_token.h").read_bytes() != HEADER.read_bytes():
         fail(f"{rid}: the archived header differs from include/ky_access_token.h")
+    (prefix / "THIRD-PARTY-LICENSES.txt").write_text(third_party_notices(args.triple), encoding="utf-8")
     libs = library_paths(rid, prefix)
     before = {k: p.stat().st_size for k, p in libs.items()}
     strip(rid, libs)
@@ -332,9 +371,11 @@ def cmd_summary(args: argparse.Namespace) -> None:
         notes = f"glibc {m['glibc']}" if "glibc" in m else ""
         lines.append(f"{m['archive']:<48} {m['shared_bytes']:>10} {m['static_bytes']:>11} "
                      f"{m['archive_bytes']:>10}  {notes}")
-    for extra in sorted(out.glob("wheels/*.whl")) + sorted(out.glob("*.tgz")):
-        lines.append(f"{extra.relative_to(out).as_posix():<48} {'':>10} {'':>11} "
-                     f"{extra.stat().st_size:>10}")
+    extras = sorted(out.glob("wheels/*.whl")) + sorted(out.glob("*.tgz"))
+    if extras:
+        lines += ["", f"{'package':<90} {'bytes':>10}"]
+    for extra in extras:
+        lines.append(f"{extra.relative_to(out).as_posix():<90} {extra.stat().st_size:>10}")
     (out / "SIZES.txt").write_text("\n".join(lines) + "\n")
     sums = []
     for path in sorted(out.glob("*.tar.gz")) + sorted(out.glob("*.zip")) + sorted(out.glob("*.tgz")) \
@@ -529,6 +570,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     finish.add_argument("--rid", required=True)
     finish.add_argument("--prefix", required=True)
     finish.add_argument("--out", required=True)
+    finish.add_argument("--triple", required=True, help="Rust target (for the third-party notices)")
     for name in ("packages", "summary", "unity"):
         sub.add_parser(name).add_argument("--out", required=True)
     args = parser.parse_args(argv)

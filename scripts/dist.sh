@@ -11,7 +11,8 @@
 #
 # Per RID, dist/ gets ky_access_token-VERSION-RID.tar.gz (.zip for Windows): include/ (header),
 # lib/ (shared + static library; bin/ for the DLL), lib/pkgconfig, lib/cmake/ky_access_token,
-# LICENSE-MIT, LICENSE-APACHE; stripped. Each is checked (scripts/dist.py check) and fails the
+# LICENSE-MIT, LICENSE-APACHE, THIRD-PARTY-LICENSES.txt (the linked crates' license files);
+# stripped. Each is checked (scripts/dist.py check) and fails the
 # run loudly: exports are exactly the header's functions, imports are on an allow-list of system
 # libraries, Linux glibc floor <= 2.17, sizes written to dist/SIZES.txt. Then, from dist/ (never
 # from target/): Python wheels, the NuGet runtimes/ tree and the Unity package (scripts/dist.py).
@@ -90,7 +91,9 @@ package() {
   bash scripts/install.sh --prefix "$prefix" --target "$triple" \
     --from "$target_dir/$triple/release" --static-libs "$(cat "$stage/$triple.static-libs")"
   cp LICENSE-MIT LICENSE-APACHE "$prefix/"
-  "$PYTHON" scripts/dist.py finish --rid "$rid" --prefix "$prefix" --out "$out"
+  local notices=$triple
+  [ "$triple" = universal-apple-darwin ] && notices=aarch64-apple-darwin
+  "$PYTHON" scripts/dist.py finish --rid "$rid" --triple "$notices" --prefix "$prefix" --out "$out"
 }
 
 for rid in "${rids[@]}"; do
@@ -124,6 +127,8 @@ done
 
 if [ -n "$packages" ]; then
   "$PYTHON" scripts/dist.py packages --out "$out"
+else
+  "$PYTHON" scripts/dist.py summary --out "$out"
 fi
 rm -rf "$stage"
 echo "== dist/"

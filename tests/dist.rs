@@ -646,6 +646,7 @@ fn every_archive_holds_the_documented_layout_and_passed_the_checks() {
             "lib/cmake/ky_access_token/ky_access_tokenConfigVersion.cmake",
             "LICENSE-MIT",
             "LICENSE-APACHE",
+            "THIRD-PARTY-LICENSES.txt",
         ];
         if rid.starts_with("win-") {
             expect.extend([
@@ -662,6 +663,13 @@ fn every_archive_holds_the_documented_layout_and_passed_the_checks() {
         }
         for file in expect {
             assert!(prefix.join(file).is_file(), "{rid}: {file} missing");
+        }
+        let notices = std::fs::read_to_string(prefix.join("THIRD-PARTY-LICENSES.txt")).unwrap();
+        for linked in ["\nring 0.17", "\nrustls 0.23", "\nureq 3"] {
+            assert!(
+                notices.contains(linked),
+                "{rid}: {linked} missing from the notices"
+            );
         }
         assert_eq!(
             std::fs::read(prefix.join("include/ky_access_token.h")).unwrap(),

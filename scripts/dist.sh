@@ -54,14 +54,20 @@ host_rids() {
 }
 [ ${#rids[@]} -gt 0 ] || read -r -a rids <<<"$(host_rids)"
 
+# Git Bash on Windows: bash wants /c/… paths, the Windows Python wants C:/… ones.
+unix_path() { if command -v cygpath >/dev/null 2>&1; then cygpath -u "$1"; else echo "$1"; fi; }
+py_path() { if command -v cygpath >/dev/null 2>&1; then cygpath -m "$1"; else echo "$1"; fi; }
+
 version=$(sed -n 's/^version = "\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 host=$(rustc -vV | sed -n 's/^host: //p')
-llvm_bin=$(rustc --print sysroot)/lib/rustlib/$host/bin
+llvm_bin=$(unix_path "$(rustc --print sysroot)")/lib/rustlib/$host/bin
 [ -x "$llvm_bin/llvm-strip" ] || [ -x "$llvm_bin/llvm-strip.exe" ] ||
   { echo "dist.sh: llvm-tools missing (rustup component add llvm-tools)" >&2; exit 1; }
-export KY_LLVM_BIN=$llvm_bin
+KY_LLVM_BIN=$(py_path "$llvm_bin")
+export KY_LLVM_BIN
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 stage=$out/stage
 rm -rf "$stage"
 mkdir -p "$stage"
@@ -93,7 +99,8 @@ package() {
   cp LICENSE-MIT LICENSE-APACHE "$prefix/"
   local notices=$triple
   [ "$triple" = universal-apple-darwin ] && notices=aarch64-apple-darwin
-  "$PYTHON" scripts/dist.py finish --rid "$rid" --triple "$notices" --prefix "$prefix" --out "$out"
+  "$PYTHON" scripts/dist.py finish --rid "$rid" --triple "$notices" --prefix "$(py_path "$prefix")" \
+    --out "$(py_path "$out")"
 }
 
 for rid in "${rids[@]}"; do
@@ -126,9 +133,9 @@ for rid in "${rids[@]}"; do
 done
 
 if [ -n "$packages" ]; then
-  "$PYTHON" scripts/dist.py packages --out "$out"
+  "$PYTHON" scripts/dist.py packages --out "$(py_path "$out")"
 else
-  "$PYTHON" scripts/dist.py summary --out "$out"
+  "$PYTHON" scripts/dist.py summary --out "$(py_path "$out")"
 fi
 rm -rf "$stage"
 echo "== dist/"

@@ -737,7 +737,14 @@ fn checker_rejects_a_library_above_the_glibc_floor() {
     let mut check = timed(300, "python3");
     check
         .arg(root().join("scripts/dist.py"))
-        .args(["finish", "--rid", "linux-x64", "--prefix"])
+        .args([
+            "finish",
+            "--rid",
+            "linux-x64",
+            "--triple",
+            "x86_64-unknown-linux-gnu",
+        ])
+        .arg("--prefix")
         .arg(&prefix)
         .arg("--out")
         .arg(prefix.parent().unwrap());

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark in one run, against sandboxes on 127.0.0.1 only; prints one table.
 #
-#   bash benches/run.sh            full run (~5 min): release build, many repeats; BENCHMARKS.md's table
+#   bash benches/run.sh            full run (~5 min): release build, many repeats; docs/benchmarks.md's table
 #   bash benches/run.sh --quick    each driver briefly (~30 s), to check they build and run (tests/bench_smoke.rs)
 #
 # Options: --lib-dir DIR  use DIR/libky_access_token.so and DIR/ky-sandbox as they are (no cargo)

@@ -10,27 +10,12 @@ echo "== building the library and the sandbox (release)"
 cargo build --release --quiet "${offline[@]}" -p ky-access-token -p ky-sandbox
 
 work=$(mktemp -d)
-sandbox_pid=
-cleanup() {
-  exec 3>&- 2>/dev/null || true
-  [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null || true
-  [ -n "$sandbox_pid" ] && wait "$sandbox_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# The sandbox exits when fd 3 (its stdin) closes, so it never outlives this script.
-mkfifo "$work/stdin"
-target/release/ky-sandbox --quiet --exit-on-stdin-eof <"$work/stdin" >"$work/sandbox.out" &
-sandbox_pid=$!
-exec 3>"$work/stdin"
-for _ in $(seq 100); do
-  grep -q '^KY_BASE_URL=' "$work/sandbox.out" 2>/dev/null && break
-  sleep 0.05
-done
-KY_BASE_URL=$(sed -n 's/^KY_BASE_URL=//p' "$work/sandbox.out")
-[ -n "$KY_BASE_URL" ] || { echo "sandbox did not start" >&2; exit 1; }
-export KY_BASE_URL
+# The sandbox runs as a coprocess: it prints KY_BASE_URL=... first and exits when its stdin (our
+# end of the coprocess) closes, so it never outlives this script.
+coproc SANDBOX { exec target/release/ky-sandbox --quiet --exit-on-stdin-eof; }
+trap 'kill "$SANDBOX_PID" 2>/dev/null; wait "$SANDBOX_PID" 2>/dev/null; rm -rf "$work"' EXIT
+IFS= read -r -t 30 line <&"${SANDBOX[0]}" || { echo "sandbox did not start" >&2; exit 1; }
+export KY_BASE_URL=${line#KY_BASE_URL=}
 echo "== sandbox listening at $KY_BASE_URL"
 
 cc -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude examples/c/get_token.c \

@@ -15,7 +15,14 @@
  * - Memory returned by ky_get_access_token_alloc is owned by the caller and released with
  *   ky_string_free; every other returned string is owned by the library (never free it).
  * - All functions are thread-safe and never unwind or abort: an internal bug is reported as
- *   KY_ERR_INTERNAL. Tokens never appear in messages.
+ *   KY_ERR_INTERNAL. Tokens never appear in messages. Nothing is ever written to stdout/stderr.
+ * - Every call that waits (for its own fetch or for another thread's) returns by the client's
+ *   timeout. Only ky_client_free and ky_set_log_callback wait for *your* callbacks to return.
+ * - No callback of yours runs while the library holds a lock: callbacks may call ky_* functions.
+ * - fork() is safe (POSIX): the child gets fresh connections, worker threads and fetches, and
+ *   keeps the tokens cached before the fork. Calls queued in the parent complete in the parent.
+ * - Memory is bounded: failed ids leave nothing behind, expired tokens are dropped and zeroed,
+ *   and at most KY_MAX_PROGRAMS ids (default 10000) are cached, least recently used evicted.
  */
 
 #ifndef KY_ACCESS_TOKEN_H
@@ -28,50 +35,7 @@
 #include <stdint.h>
 
 /**
- * Major version of this library (semantic versioning); equals the first part of `ky_version()`.
- */
-#define KY_VERSION_MAJOR 0
-
-/**
- * Minor version of this library.
- */
-#define KY_VERSION_MINOR 1
-
-/**
- * Patch version of this library.
- */
-#define KY_VERSION_PATCH 0
-
-/**
- * A buffer size that holds any access token seen in practice, with its NUL. WeChat documents that
- * at least 512 characters must be reserved for a token; this leaves headroom. If a token is ever
- * longer, `ky_get_access_token` returns `KY_ERR_BUFFER_TOO_SMALL` (it never truncates).
- */
-#define KY_TOKEN_BUFFER_SIZE 1024
-
-/**
- * The longest valid program id, in bytes (ids are 1-32 characters of `A-Z a-z 0-9 _ -`).
- */
-#define KY_MAX_PROGRAM_ID_LEN 32
-
-/**
- * Most asynchronous calls queued on one client; more get `KY_ERR_BUSY`.
- */
-#define KY_MAX_QUEUED_ASYNC 4096
-
-/**
- * Version of `ky_stats` this header describes. Fields are only ever appended; a library newer
- * than the header fills just the fields the caller's `sizeof(ky_stats)` has room for.
- */
-#define KY_STATS_VERSION 1
-
-/**
- * Slots in `ky_stats.upstream_failures_by_status`, indexed by `ky_status` code.
- */
-#define KY_STATUS_SLOTS 16
-
-/**
- * Status code returned by every fallible `ky_*` function.
+ * Status code returned by every fallible `ky_*` function (in Rust: the kind of an `Error`).
  *
  * `KY_OK` (0) is success; anything else is a failure whose details are in
  * `ky_last_error_message()` on the same thread. Codes are never renumbered; new ones may be added,
@@ -173,11 +137,56 @@ typedef int32_t ky_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+
+/**
+ * Major version of this library (semantic versioning); equals the first part of `ky_version()`.
+ */
+#define KY_VERSION_MAJOR 0
+
+/**
+ * Minor version of this library.
+ */
+#define KY_VERSION_MINOR 1
+
+/**
+ * Patch version of this library.
+ */
+#define KY_VERSION_PATCH 0
+
+/**
+ * A buffer size that holds any access token seen in practice, with its NUL. WeChat documents that
+ * at least 512 characters must be reserved for a token; this leaves headroom. If a token is ever
+ * longer, `ky_get_access_token` returns `KY_ERR_BUFFER_TOO_SMALL` (it never truncates).
+ */
+#define KY_TOKEN_BUFFER_SIZE 1024
+
+/**
+ * The longest valid program id, in bytes (ids are 1-32 characters of `A-Z a-z 0-9 _ -`).
+ */
+#define KY_MAX_PROGRAM_ID_LEN 32
+
+/**
+ * Most asynchronous calls queued on one client; more get `KY_ERR_BUSY`.
+ */
+#define KY_MAX_QUEUED_ASYNC 4096
+
+/**
+ * Version of `ky_stats` this header describes. Fields are only ever appended; a library newer
+ * than the header fills just the fields the caller's `sizeof(ky_stats)` has room for.
+ */
+#define KY_STATS_VERSION 1
+
+/**
+ * Slots in `ky_stats.upstream_failures_by_status`, indexed by `ky_status` code.
+ */
+#define KY_STATUS_SLOTS 16
+
 /**
  * An opaque client: made by `ky_client_new`, released by `ky_client_free`.
  *
  * Thread-safety: every `ky_client_*` function may be called on the same client from any number
- * of threads at once, except `ky_client_free`, which must be the last call on it.
+ * of threads at once, except `ky_client_free`, which must be the last call on it (no call may
+ * run concurrently with it).
  */
 typedef struct ky_client ky_client;
 
@@ -191,17 +200,20 @@ typedef struct ky_client ky_client;
 typedef struct ky_config ky_config;
 
 /**
- * Called once with the result of `ky_client_get_access_token_async`, on a worker thread of the
- * client (never on the calling thread).
+ * Called exactly once with the result of `ky_client_get_access_token_async`: on a worker thread
+ * of the client (never on the thread that made the call), or, for a call cancelled by
+ * `ky_client_free`, possibly on the thread freeing the client.
  *
  * - `status`: `KY_OK`, or the failure (and `ky_last_error_message()` on this thread, during the
  *   callback, has the details), or `KY_ERR_CANCELLED` if the client was freed first.
  * - `token`, `token_len`: the token, NUL-terminated, valid only until the callback returns (copy
- *   it to keep it); NULL and 0 on failure.
+ *   it to keep it; it is zeroed afterwards); NULL and 0 on failure.
  * - `userdata`: the pointer given to the async call.
  *
  * The callback must not unwind (throw a C++ exception or longjmp) out of itself. It may call any
- * `ky_*` function, including `ky_client_free` on its own client (see `ky_client_free`).
+ * `ky_*` function, including `ky_client_free` on its own client (see `ky_client_free`). A
+ * runtime that ends the thread inside it (`pthread_exit`, as CPython does at shutdown) is
+ * survived: the worker is replaced on demand.
  */
 typedef void (*ky_token_callback)(ky_status status,
                                   const char *token,
@@ -268,8 +280,6 @@ typedef struct {
  */
 typedef void (*ky_log_callback)(ky_log_level level, const char *line, void *userdata);
 
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -281,7 +291,8 @@ extern "C" {
  * otherwise fetched from `KY_BASE_URL`. Any number of threads asking for the same program at once
  * share one upstream request and its result. The default client is configured from the
  * environment at the first call (`KY_BASE_URL`, `KY_TIMEOUT_MS`, `KY_MAX_RETRIES`,
- * `KY_CACHE_TTL_MS`, `KY_CA_FILE`, proxy variables); the call blocks for at most `KY_TIMEOUT_MS`.
+ * `KY_CACHE_TTL_MS`, `KY_MAX_PROGRAMS`, `KY_CA_FILE`, proxy variables); the call blocks for at
+ * most `KY_TIMEOUT_MS` (default 5000), whether it fetches or waits for another thread's fetch.
  *
  * - `program_id`: NUL-terminated, 1-32 characters of `A-Z a-z 0-9 _ -`; borrowed for the call.
  * - `out_buf`, `len`: caller-owned buffer of `len` bytes; `KY_TOKEN_BUFFER_SIZE` is a good size.
@@ -317,8 +328,9 @@ ky_status ky_get_access_token(const char *program_id,
 char *ky_get_access_token_alloc(const char *program_id);
 
 /**
- * Overwrites a string returned by `ky_get_access_token_alloc` with zeros, then frees it.
- * `ky_string_free(NULL)` does nothing.
+ * Overwrites a string returned by `ky_get_access_token_alloc` (or `ky_client_…_alloc`) with
+ * zeros, then frees it. `ky_string_free(NULL)` does nothing. The string's contents do not
+ * matter: it may have been zeroed or cut short by the caller first.
  *
  * # Safety
  * `s` is NULL or a pointer returned by `ky_get_access_token_alloc` that has not been freed yet.
@@ -393,16 +405,19 @@ ky_status ky_client_new(const ky_config *config, ky_client **out);
  * Releases a client. `ky_client_free(NULL)` does nothing.
  *
  * Asynchronous calls not yet started are cancelled (their callbacks run with
- * `KY_ERR_CANCELLED`), calls already running finish, and the background thread stops; this waits
- * for all of that (at most about the client's timeout), so when it returns no callback of this
- * client is running or will run, and userdata may be freed. Async calls submitted by other
- * threads while it runs get `KY_ERR_CANCELLED`. Called from inside one of the client's own
- * callbacks it cannot wait for itself: the other callbacks then finish (or are cancelled) after
- * it returns.
+ * `KY_ERR_CANCELLED`), calls already running finish (each within the client's timeout, plus the
+ * time its callback takes), and the background thread stops after its current refresh; this
+ * waits for all of that, so when it returns no callback of this client is running or will run,
+ * and userdata may be freed. Called from inside one of the client's own callbacks it cannot wait
+ * for itself: the other callbacks then finish (or are cancelled) after it returns.
+ *
+ * Like `fclose`, this must be the last call on the client: calling any other `ky_client_*`
+ * function on it concurrently with, or after, `ky_client_free` is undefined behaviour. (Its own
+ * callbacks are the exception above.)
  *
  * # Safety
- * `client` is NULL or a client from `ky_client_new` not yet freed; no other call on it may start
- * after this one (async submissions racing with it are handled as above).
+ * `client` is NULL or a client from `ky_client_new` not yet freed, and no other thread uses it
+ * during or after this call.
  */
 void ky_client_free(ky_client *client);
 
@@ -588,8 +603,9 @@ ky_status ky_config_set_max_retries(ky_config *config, uint32_t retries);
 ky_status ky_config_set_cache_ttl_ms(ky_config *config, uint64_t ms);
 
 /**
- * Trusts the root certificates in this PEM file on top of the system store. The file is read
- * by `ky_client_new`. NULL removes a file set earlier.
+ * Trusts the root certificates in this PEM file on top of the system store. It must be a
+ * regular file of at most 4 MiB (checked now); it is read by `ky_client_new`. NULL removes a
+ * file set earlier.
  *
  * # Safety
  * `config` is NULL or a live configuration; `path` is NULL or a NUL-terminated string.
@@ -652,6 +668,16 @@ ky_status ky_config_set_stale_if_error_ms(ky_config *config, uint64_t ms);
  * `config` is NULL or a live configuration; `program_id` is NULL or a NUL-terminated string.
  */
 ky_status ky_config_add_prefetch(ky_config *config, const char *program_id);
+
+/**
+ * Sets how many program ids the cache holds at once (default 10000; 1 to 10000000). Beyond it
+ * the least recently used are evicted, so ids taken from requests cannot grow memory without
+ * bound.
+ *
+ * # Safety
+ * `config` is NULL or a live configuration.
+ */
+ky_status ky_config_set_max_programs(ky_config *config, uint64_t max);
 
 /**
  * Installs a process-wide log callback for lines at `min_level` (a `ky_log_level`) and above,

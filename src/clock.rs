@@ -41,7 +41,7 @@ impl Clock {
         Clock::System
     }
 
-    /// Nanoseconds since the epoch; never goes backwards.
+    /// Nanoseconds on a monotonic clock (an arbitrary origin, not the epoch); never goes backwards.
     #[inline]
     pub(crate) fn now(&self) -> u64 {
         match self {

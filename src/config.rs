@@ -1,8 +1,11 @@
 //! Client configuration: defaults, the `KY_*` environment variables, and validation.
 //!
-//! Nothing here does I/O except reading `ca_file` during [`Config::validate`]; a bad value is a
-//! [`Status::InvalidArgument`](crate::Status::InvalidArgument) error naming the setting, never a
-//! silent default.
+//! Each option's rule lives in one `check_*` function, used by the environment reader (which
+//! names the variable), by the C setters (each checks its own value only, so a bad value of one
+//! option never makes another setter fail) and by [`Config::validate`] when a client is built.
+//! A bad value is a [`Status::InvalidArgument`](crate::Status::InvalidArgument) error naming the
+//! setting, never a silent default. The only I/O here is `stat` of the CA file; it is read when
+//! the client is built (`fetch`).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -36,6 +39,12 @@ pub const MAX_STALE_IF_ERROR: Duration = Duration::from_millis(300_000);
 pub const MAX_USER_AGENT_SUFFIX: usize = 64;
 /// Most program ids in a prefetch list.
 pub const MAX_PREFETCH: usize = 1024;
+/// Default cap on program ids cached at once (least recently used evicted beyond it).
+pub const DEFAULT_MAX_PROGRAMS: usize = 10_000;
+/// Largest accepted `max_programs`.
+pub const MAX_MAX_PROGRAMS: usize = 10_000_000;
+/// Largest CA file accepted (a full system bundle is ~250 KB).
+pub const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// How the client reaches the API through a proxy.
 #[derive(Clone, Default)]
@@ -60,6 +69,31 @@ pub struct EnvProxy {
     http: Option<(&'static str, String)>,
     /// `None` when neither `NO_PROXY` nor `no_proxy` is set.
     no_proxy: Option<String>,
+}
+
+impl EnvProxy {
+    /// Captures the proxy variables now (only those: an unrelated bad `KY_*` variable does not
+    /// matter here).
+    pub fn from_env() -> EnvProxy {
+        EnvProxy::from_lookup(&env_lookup)
+    }
+
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> EnvProxy {
+        let first = |names: &[&'static str]| {
+            names
+                .iter()
+                .find_map(|&n| lookup(n).filter(|v| !v.is_empty()).map(|v| (n, v)))
+        };
+        EnvProxy {
+            https: first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]),
+            http: first(&["http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy"]),
+            no_proxy: lookup("NO_PROXY").or_else(|| lookup("no_proxy")),
+        }
+    }
+}
+
+fn env_lookup(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
 }
 
 impl fmt::Debug for Proxy {
@@ -96,6 +130,7 @@ pub struct Config {
     pub(crate) refresh_ahead: f64,
     pub(crate) stale_if_error: Duration,
     pub(crate) prefetch: Vec<String>,
+    pub(crate) max_programs: usize,
     pub(crate) clock: Clock,
 }
 
@@ -123,65 +158,80 @@ impl Config {
             refresh_ahead: DEFAULT_REFRESH_AHEAD,
             stale_if_error: MAX_STALE_IF_ERROR,
             prefetch: Vec::new(),
+            max_programs: DEFAULT_MAX_PROGRAMS,
             clock: Clock::system(),
         }
     }
 
     /// The defaults overridden by `KY_BASE_URL`, `KY_TIMEOUT_MS`, `KY_CONNECT_TIMEOUT_MS`,
     /// `KY_MAX_RETRIES`, `KY_CACHE_TTL_MS`, `KY_REFRESH_AHEAD`, `KY_STALE_IF_ERROR_MS`,
-    /// `KY_CA_FILE`, `KY_USER_AGENT_SUFFIX` and the proxy variables. An empty `KY_*` variable counts
-    /// as unset; a malformed one is an error naming it.
+    /// `KY_MAX_PROGRAMS`, `KY_CA_FILE`, `KY_USER_AGENT_SUFFIX` and the proxy variables. An empty
+    /// `KY_*` variable counts as unset; a malformed or out-of-range one is an error naming it.
     pub fn from_env() -> Result<Config, Error> {
-        Config::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+        Config::from_lookup(env_lookup)
     }
 
     /// [`Config::from_env`] reading variables through `lookup` (for tests and embedders).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
         let ky = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        // Each variable is checked by its option's own rule, and the message names the variable.
+        let named = |name: &str, value: &str, e: Error| {
+            Error::invalid(format!("{name}={}: {}", sanitize(value, 40), e.message()))
+        };
         let mut config = Config::new();
         if let Some(url) = ky("KY_BASE_URL") {
+            BaseUrl::parse(&url)?;
             config.base_url = url;
         }
         if let Some(v) = ky("KY_TIMEOUT_MS") {
-            config.timeout = Duration::from_millis(parse_number("KY_TIMEOUT_MS", &v)?);
+            let timeout = Duration::from_millis(parse_number("KY_TIMEOUT_MS", &v)?);
+            check_timeout(timeout).map_err(|e| named("KY_TIMEOUT_MS", &v, e))?;
+            config.timeout = timeout;
         }
         if let Some(v) = ky("KY_MAX_RETRIES") {
-            config.max_retries = u32::try_from(parse_number("KY_MAX_RETRIES", &v)?)
+            let retries = u32::try_from(parse_number("KY_MAX_RETRIES", &v)?)
                 .map_err(|_| Error::invalid(format!("KY_MAX_RETRIES={v} is too large")))?;
+            check_max_retries(retries).map_err(|e| named("KY_MAX_RETRIES", &v, e))?;
+            config.max_retries = retries;
         }
         if let Some(v) = ky("KY_CACHE_TTL_MS") {
             config = config.cache_ttl(Duration::from_millis(parse_number("KY_CACHE_TTL_MS", &v)?));
         }
         if let Some(v) = ky("KY_CONNECT_TIMEOUT_MS") {
-            config.connect_timeout = Some(Duration::from_millis(parse_number(
-                "KY_CONNECT_TIMEOUT_MS",
-                &v,
-            )?));
+            let timeout = Duration::from_millis(parse_number("KY_CONNECT_TIMEOUT_MS", &v)?);
+            check_connect_timeout(timeout).map_err(|e| named("KY_CONNECT_TIMEOUT_MS", &v, e))?;
+            config.connect_timeout = Some(timeout);
         }
         if let Some(v) = ky("KY_REFRESH_AHEAD") {
-            config.refresh_ahead = v.trim().parse::<f64>().map_err(|_| {
+            let fraction = v.trim().parse::<f64>().map_err(|_| {
                 Error::invalid(format!(
                     "KY_REFRESH_AHEAD={} is not a number (a fraction of the TTL, e.g. 0.8; 0 turns it off)",
                     sanitize(&v, 40)
                 ))
             })?;
+            check_refresh_ahead(fraction).map_err(|e| named("KY_REFRESH_AHEAD", &v, e))?;
+            config.refresh_ahead = fraction;
         }
         if let Some(v) = ky("KY_STALE_IF_ERROR_MS") {
-            config.stale_if_error =
-                Duration::from_millis(parse_number("KY_STALE_IF_ERROR_MS", &v)?);
+            let window = Duration::from_millis(parse_number("KY_STALE_IF_ERROR_MS", &v)?);
+            check_stale_if_error(window).map_err(|e| named("KY_STALE_IF_ERROR_MS", &v, e))?;
+            config.stale_if_error = window;
         }
-        config.user_agent_suffix = ky("KY_USER_AGENT_SUFFIX");
-        config.ca_file = ky("KY_CA_FILE").map(PathBuf::from);
-        let first = |names: &[&'static str]| {
-            names
-                .iter()
-                .find_map(|&n| lookup(n).filter(|v| !v.is_empty()).map(|v| (n, v)))
-        };
-        config.proxy = Proxy::Environment(EnvProxy {
-            https: first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]),
-            http: first(&["http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy"]),
-            no_proxy: lookup("NO_PROXY").or_else(|| lookup("no_proxy")),
-        });
+        if let Some(v) = ky("KY_MAX_PROGRAMS") {
+            let max = usize::try_from(parse_number("KY_MAX_PROGRAMS", &v)?).unwrap_or(usize::MAX);
+            check_max_programs(max).map_err(|e| named("KY_MAX_PROGRAMS", &v, e))?;
+            config.max_programs = max;
+        }
+        if let Some(suffix) = ky("KY_USER_AGENT_SUFFIX") {
+            check_user_agent_suffix(&suffix)?;
+            config.user_agent_suffix = Some(suffix);
+        }
+        if let Some(path) = ky("KY_CA_FILE") {
+            let path = PathBuf::from(path);
+            check_ca_file(&path)?;
+            config.ca_file = Some(path);
+        }
+        config.proxy = Proxy::Environment(EnvProxy::from_lookup(&lookup));
         Ok(config)
     }
 
@@ -265,6 +315,14 @@ impl Config {
         self
     }
 
+    /// Most program ids cached at once (default 10,000; 1 to 10,000,000). Beyond it the least
+    /// recently used are evicted: program ids often come from requests, and memory must not
+    /// grow with every id ever seen.
+    pub fn max_programs(mut self, max: usize) -> Config {
+        self.max_programs = max;
+        self
+    }
+
     /// Drives cache timing from `clock` instead of the system clock (for tests).
     pub fn clock(mut self, clock: ManualClock) -> Config {
         self.clock = Clock::Manual(clock);
@@ -284,53 +342,18 @@ impl Config {
         self
     }
 
-    /// Checks every setting; returns the parsed base URL.
+    /// Checks every setting, each by its own rule; returns the parsed base URL.
     pub(crate) fn validate(&self) -> Result<BaseUrl, Error> {
-        if self.timeout.is_zero() || self.timeout > MAX_TIMEOUT {
-            return Err(Error::invalid(format!(
-                "timeout must be between 1 ms and {} ms (the timeout setting or KY_TIMEOUT_MS), got {} ms",
-                MAX_TIMEOUT.as_millis(),
-                self.timeout.as_millis()
-            )));
-        }
-        if self.max_retries > MAX_RETRIES {
-            return Err(Error::invalid(format!(
-                "max retries must be at most {MAX_RETRIES} (the max-retries setting or KY_MAX_RETRIES), got {}",
-                self.max_retries
-            )));
-        }
+        check_timeout(self.timeout)?;
+        check_max_retries(self.max_retries)?;
         if let Some(connect) = self.connect_timeout {
-            if connect.is_zero() || connect > MAX_TIMEOUT {
-                return Err(Error::invalid(format!(
-                    "connect timeout must be between 1 ms and {} ms (the connect-timeout setting or KY_CONNECT_TIMEOUT_MS), got {} ms",
-                    MAX_TIMEOUT.as_millis(),
-                    connect.as_millis()
-                )));
-            }
+            check_connect_timeout(connect)?;
         }
-        if !(0.0..=1.0).contains(&self.refresh_ahead) {
-            return Err(Error::invalid(format!(
-                "refresh-ahead must be a fraction of the TTL between 0 and 1 (the refresh-ahead setting or KY_REFRESH_AHEAD), got {}",
-                self.refresh_ahead
-            )));
-        }
-        if self.stale_if_error > MAX_STALE_IF_ERROR {
-            return Err(Error::invalid(format!(
-                "stale-if-error window must be at most {} ms (the stale-if-error setting or KY_STALE_IF_ERROR_MS): WeChat keeps a \
-                 replaced token for only 5 minutes; got {} ms",
-                MAX_STALE_IF_ERROR.as_millis(),
-                self.stale_if_error.as_millis()
-            )));
-        }
+        check_refresh_ahead(self.refresh_ahead)?;
+        check_stale_if_error(self.stale_if_error)?;
+        check_max_programs(self.max_programs)?;
         if let Some(suffix) = &self.user_agent_suffix {
-            let printable = suffix.bytes().all(|b| (0x20..0x7f).contains(&b));
-            if !printable || suffix.len() > MAX_USER_AGENT_SUFFIX {
-                return Err(Error::invalid(format!(
-                    "user-agent suffix must be at most {MAX_USER_AGENT_SUFFIX} printable ASCII \
-                     characters (the user-agent-suffix setting or KY_USER_AGENT_SUFFIX), got \"{}\"",
-                    sanitize(suffix, MAX_USER_AGENT_SUFFIX)
-                )));
-            }
+            check_user_agent_suffix(suffix)?;
         }
         if self.prefetch.len() > MAX_PREFETCH {
             return Err(Error::invalid(format!(
@@ -339,8 +362,7 @@ impl Config {
             )));
         }
         for id in &self.prefetch {
-            crate::program_id::validate_program_id(id.as_bytes())
-                .map_err(|e| Error::invalid(format!("prefetch list: {}", e.message())))?;
+            check_prefetch_id(id)?;
         }
         BaseUrl::parse(&self.base_url)
     }
@@ -372,6 +394,137 @@ fn parse_number(name: &str, value: &str) -> Result<u64, Error> {
         Error::invalid(format!(
             "{name}={} is not a non-negative whole number",
             sanitize(value, 40)
+        ))
+    })
+}
+
+/// The whole-call deadline: 1 ms to [`MAX_TIMEOUT`].
+pub(crate) fn check_timeout(timeout: Duration) -> Result<(), Error> {
+    if timeout.is_zero() || timeout > MAX_TIMEOUT {
+        return Err(Error::invalid(format!(
+            "timeout must be between 1 ms and {} ms (the timeout setting or KY_TIMEOUT_MS), got {} ms",
+            MAX_TIMEOUT.as_millis(),
+            timeout.as_millis()
+        )));
+    }
+    Ok(())
+}
+
+/// The connect deadline: 1 ms to [`MAX_TIMEOUT`].
+pub(crate) fn check_connect_timeout(timeout: Duration) -> Result<(), Error> {
+    if timeout.is_zero() || timeout > MAX_TIMEOUT {
+        return Err(Error::invalid(format!(
+            "connect timeout must be between 1 ms and {} ms (the connect-timeout setting or KY_CONNECT_TIMEOUT_MS), got {} ms",
+            MAX_TIMEOUT.as_millis(),
+            timeout.as_millis()
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_max_retries(retries: u32) -> Result<(), Error> {
+    if retries > MAX_RETRIES {
+        return Err(Error::invalid(format!(
+            "max retries must be at most {MAX_RETRIES} (the max-retries setting or KY_MAX_RETRIES), got {retries}"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_refresh_ahead(fraction: f64) -> Result<(), Error> {
+    if !(0.0..=1.0).contains(&fraction) {
+        return Err(Error::invalid(format!(
+            "refresh-ahead must be a fraction of the TTL between 0 and 1 (the refresh-ahead setting or KY_REFRESH_AHEAD), got {fraction}"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_stale_if_error(window: Duration) -> Result<(), Error> {
+    if window > MAX_STALE_IF_ERROR {
+        return Err(Error::invalid(format!(
+            "stale-if-error window must be at most {} ms (the stale-if-error setting or KY_STALE_IF_ERROR_MS): WeChat keeps a \
+             replaced token for only 5 minutes; got {} ms",
+            MAX_STALE_IF_ERROR.as_millis(),
+            window.as_millis()
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_max_programs(max: usize) -> Result<(), Error> {
+    if max == 0 || max > MAX_MAX_PROGRAMS {
+        return Err(Error::invalid(format!(
+            "max programs must be between 1 and {MAX_MAX_PROGRAMS} (the max-programs setting or KY_MAX_PROGRAMS), got {max}"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_user_agent_suffix(suffix: &str) -> Result<(), Error> {
+    let printable = suffix.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if !printable || suffix.len() > MAX_USER_AGENT_SUFFIX {
+        return Err(Error::invalid(format!(
+            "user-agent suffix must be at most {MAX_USER_AGENT_SUFFIX} printable ASCII \
+             characters (the user-agent-suffix setting or KY_USER_AGENT_SUFFIX), got \"{}\"",
+            sanitize(suffix, MAX_USER_AGENT_SUFFIX)
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_prefetch_id(id: &str) -> Result<(), Error> {
+    crate::program_id::validate_program_id(id.as_bytes())
+        .map(drop)
+        .map_err(|e| Error::invalid(format!("prefetch list: {}", e.message())))
+}
+
+/// The CA file must be a regular file of at most [`MAX_CA_FILE_BYTES`]: `/dev/zero` would be
+/// read forever and a FIFO would block. Only `stat`s it (no open, which a FIFO would block).
+pub(crate) fn check_ca_file(path: &std::path::Path) -> Result<(), Error> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Error::invalid(format!(
+            "cannot read CA file {shown} (the CA-file setting or KY_CA_FILE): {e}"
+        ))
+    })?;
+    if !meta.is_file() {
+        return Err(Error::invalid(format!(
+            "CA file {shown} (the CA-file setting or KY_CA_FILE) is not a regular file"
+        )));
+    }
+    if meta.len() > MAX_CA_FILE_BYTES {
+        return Err(Error::invalid(format!(
+            "CA file {shown} (the CA-file setting or KY_CA_FILE) is {} bytes; at most {MAX_CA_FILE_BYTES} are accepted",
+            meta.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A proxy URL from `source` (a variable name or "the proxy setting"): `http://` or `https://`
+/// only. ureq would accept a SOCKS URL here and then panic when it connects through it (its
+/// SOCKS support is not compiled in).
+pub(crate) fn check_proxy_url(url: &str, source: &str) -> Result<(), Error> {
+    let shown = sanitize(&redact_userinfo(url), 100);
+    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("http" | "https") => {}
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "{source}={shown}: proxy scheme \"{}\" is not supported; use an http:// or https:// proxy",
+                sanitize(other, 16)
+            )));
+        }
+        None => {
+            return Err(Error::invalid(format!(
+                "{source}={shown}: a proxy must be a URL http://[user:password@]host:port"
+            )));
+        }
+    }
+    ureq::Proxy::new(url).map(drop).map_err(|_| {
+        Error::invalid(format!(
+            "{source}={shown}: not a valid proxy URL (expected http://[user:password@]host:port)"
         ))
     })
 }
@@ -532,26 +685,28 @@ mod tests {
 
     #[test]
     fn environment_overrides_and_ttl_cap() {
+        // The CA file must exist and be a regular file (it is checked when read).
+        let ca_file =
+            std::env::temp_dir().join(format!("ky-config-test-{}.pem", std::process::id()));
+        std::fs::write(&ca_file, b"not checked here").unwrap();
         let c = Config::from_lookup(env(&[
             ("KY_BASE_URL", "http://127.0.0.1:9/prefix/"),
             ("KY_TIMEOUT_MS", "250"),
             ("KY_MAX_RETRIES", "0"),
             ("KY_CACHE_TTL_MS", "999999"),
-            ("KY_CA_FILE", "/tmp/ca.pem"),
+            ("KY_CA_FILE", ca_file.to_str().unwrap()),
         ]))
         .unwrap();
         assert_eq!(c.timeout, Duration::from_millis(250));
         assert_eq!(c.max_retries, 0);
         assert_eq!(c.cache_ttl, MAX_CACHE_TTL);
-        assert_eq!(
-            c.ca_file.as_deref(),
-            Some(std::path::Path::new("/tmp/ca.pem"))
-        );
+        assert_eq!(c.ca_file.as_deref(), Some(ca_file.as_path()));
         assert_eq!(c.validate().unwrap().url, "http://127.0.0.1:9/prefix");
         let c =
             Config::from_lookup(env(&[("KY_CACHE_TTL_MS", "0"), ("KY_TIMEOUT_MS", "")])).unwrap();
         assert_eq!(c.cache_ttl, Duration::ZERO);
         assert_eq!(c.timeout, DEFAULT_TIMEOUT, "empty counts as unset");
+        let _ = std::fs::remove_file(&ca_file);
     }
 
     #[test]
@@ -572,17 +727,64 @@ mod tests {
             assert_eq!(e.status(), Status::InvalidArgument);
             assert!(e.message().contains(expect), "{}", e.message());
         }
+        // Out of range: refused when read, by the option's own rule, naming the variable.
         for (name, value, expect) in [
-            ("KY_TIMEOUT_MS", "0", "timeout must be between"),
+            (
+                "KY_TIMEOUT_MS",
+                "0",
+                "KY_TIMEOUT_MS=0: timeout must be between",
+            ),
             ("KY_TIMEOUT_MS", "600001", "timeout must be between"),
-            ("KY_MAX_RETRIES", "11", "at most 10"),
+            (
+                "KY_MAX_RETRIES",
+                "11",
+                "KY_MAX_RETRIES=11: max retries must be at most 10",
+            ),
+            (
+                "KY_MAX_PROGRAMS",
+                "0",
+                "KY_MAX_PROGRAMS=0: max programs must be between",
+            ),
+            (
+                "KY_REFRESH_AHEAD",
+                "1.5",
+                "KY_REFRESH_AHEAD=1.5: refresh-ahead",
+            ),
+            ("KY_STALE_IF_ERROR_MS", "300001", "stale-if-error window"),
+            #[cfg(unix)]
+            ("KY_CA_FILE", "/dev/zero", "is not a regular file"),
+            ("KY_CA_FILE", "/nonexistent/ca.pem", "cannot read CA file"),
+            ("KY_BASE_URL", "ftp://x", "must start with https://"),
         ] {
-            let e = Config::from_lookup(env(&[(name, value)]))
-                .unwrap()
-                .validate()
-                .unwrap_err();
+            let e = Config::from_lookup(env(&[(name, value)])).unwrap_err();
+            assert_eq!(e.status(), Status::InvalidArgument);
             assert!(e.message().contains(expect), "{}", e.message());
         }
+        let c = Config::from_lookup(env(&[("KY_MAX_PROGRAMS", "42")])).unwrap();
+        assert_eq!(c.max_programs, 42);
+    }
+
+    #[test]
+    fn proxy_schemes_other_than_http_are_refused_naming_the_source() {
+        for (url, expect) in [
+            (
+                "socks5://127.0.0.1:1080",
+                "proxy scheme \"socks5\" is not supported",
+            ),
+            (
+                "socks4a://u:secret@h:1",
+                "proxy scheme \"socks4a\" is not supported",
+            ),
+            ("127.0.0.1:3128", "must be a URL"),
+        ] {
+            let e = check_proxy_url(url, "ALL_PROXY").unwrap_err();
+            assert_eq!(e.status(), Status::InvalidArgument);
+            assert!(e.message().starts_with("ALL_PROXY="), "{}", e.message());
+            assert!(e.message().contains(expect), "{}", e.message());
+            assert!(!e.message().contains("secret"), "{}", e.message());
+        }
+        check_proxy_url("http://u:p@proxy:3128", "HTTPS_PROXY").unwrap();
+        check_proxy_url("HTTPS://proxy:3128", "HTTPS_PROXY").unwrap();
     }
 
     #[test]

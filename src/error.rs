@@ -4,109 +4,40 @@
 //! quote upstream text (`msg`) or configuration values pass through [`sanitize`] so a C caller
 //! always gets printable, NUL-free, bounded text.
 
-use std::ffi::CStr;
 use std::fmt;
 
-/// What kind of failure an [`Error`] is. The numbers are the C ABI's status codes (`KY_ERR_*`)
-/// and never change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Status {
-    /// Success (`KY_OK`). Never carried by an [`Error`]; listed so the mapping is total.
-    Ok = 0,
-    /// A program id, pointer, buffer or configuration value is unusable. Nothing was sent.
-    InvalidArgument = 1,
-    /// The caller's buffer cannot hold the token and its NUL.
-    BufferTooSmall = 2,
-    /// Connecting failed: refused, reset, unreachable, DNS, proxy.
-    Network = 3,
-    /// The whole-call deadline passed (retries included).
-    Timeout = 4,
-    /// The TLS handshake or the server's certificate was rejected.
-    Tls = 5,
-    /// The server answered with a non-2xx HTTP status (redirects included: they are not followed).
-    HttpStatus = 6,
-    /// The API answered `err != 0`; see [`Error::api_err`].
-    Api = 7,
-    /// The answer was not the documented JSON (malformed, missing token, too large…).
-    BadResponse = 8,
-    /// A bug in this library (a caught panic, a poisoned lock). Please report it.
-    Internal = 9,
-    /// The client was being freed before the asynchronous call could run.
-    Cancelled = 10,
-    /// Too many asynchronous calls are queued on this client; try again later.
-    Busy = 11,
-}
-
-impl Status {
-    /// Every status, in numeric order.
-    pub const ALL: [Status; 12] = [
-        Status::Ok,
-        Status::InvalidArgument,
-        Status::BufferTooSmall,
-        Status::Network,
-        Status::Timeout,
-        Status::Tls,
-        Status::HttpStatus,
-        Status::Api,
-        Status::BadResponse,
-        Status::Internal,
-        Status::Cancelled,
-        Status::Busy,
-    ];
-
-    /// The status for a C status code, if it is one.
-    pub fn from_code(code: i32) -> Option<Status> {
-        Status::ALL.get(usize::try_from(code).ok()?).copied()
-    }
-
-    /// The C constant's name, e.g. `"KY_ERR_NETWORK"`.
-    pub fn name(self) -> &'static str {
-        self.c_name().to_str().unwrap_or_default()
-    }
-
-    /// A short English description, like `curl_easy_strerror`.
-    pub fn description(self) -> &'static str {
-        self.c_description().to_str().unwrap_or_default()
-    }
-
-    /// The C ABI code.
-    pub fn code(self) -> i32 {
-        self as i32
-    }
-
-    pub(crate) fn c_name(self) -> &'static CStr {
-        match self {
-            Status::Ok => c"KY_OK",
-            Status::InvalidArgument => c"KY_ERR_INVALID_ARGUMENT",
-            Status::BufferTooSmall => c"KY_ERR_BUFFER_TOO_SMALL",
-            Status::Network => c"KY_ERR_NETWORK",
-            Status::Timeout => c"KY_ERR_TIMEOUT",
-            Status::Tls => c"KY_ERR_TLS",
-            Status::HttpStatus => c"KY_ERR_HTTP_STATUS",
-            Status::Api => c"KY_ERR_API",
-            Status::BadResponse => c"KY_ERR_BAD_RESPONSE",
-            Status::Internal => c"KY_ERR_INTERNAL",
-            Status::Cancelled => c"KY_ERR_CANCELLED",
-            Status::Busy => c"KY_ERR_BUSY",
-        }
-    }
-
-    pub(crate) fn c_description(self) -> &'static CStr {
-        match self {
-            Status::Ok => c"success",
-            Status::InvalidArgument => c"invalid argument or configuration",
-            Status::BufferTooSmall => c"output buffer too small for the token",
-            Status::Network => c"network error (connection refused or reset, DNS, proxy)",
-            Status::Timeout => c"deadline exceeded",
-            Status::Tls => c"TLS handshake or certificate verification failed",
-            Status::HttpStatus => c"unexpected HTTP status",
-            Status::Api => c"the access-token API reported an error (err != 0)",
-            Status::BadResponse => c"malformed or oversized response",
-            Status::Internal => c"internal error in ky_access_token",
-            Status::Cancelled => c"cancelled: the client was freed before the call ran",
-            Status::Busy => c"too many asynchronous calls queued",
-        }
+crate::c_enum::c_enum! {
+    /// Status code returned by every fallible `ky_*` function (in Rust: the kind of an `Error`).
+    ///
+    /// `KY_OK` (0) is success; anything else is a failure whose details are in
+    /// `ky_last_error_message()` on the same thread. Codes are never renumbered; new ones may be added,
+    /// so treat unknown non-zero values as failures (`ky_status_name` names them "KY_ERR_UNKNOWN").
+    pub enum Status as ky_status {
+        /// Success.
+        Ok = 0 => KY_OK, "success";
+        /// NULL or malformed argument (program id, buffer), or a bad configuration value. No I/O was done.
+        InvalidArgument = 1 => KY_ERR_INVALID_ARGUMENT, "invalid argument or configuration";
+        /// `out_buf` cannot hold the token and its NUL; `ky_last_required_size()` says how many bytes it needs.
+        BufferTooSmall = 2 => KY_ERR_BUFFER_TOO_SMALL, "output buffer too small for the token";
+        /// Connection refused or reset, DNS failure, proxy failure.
+        Network = 3 => KY_ERR_NETWORK, "network error (connection refused or reset, DNS, proxy)";
+        /// The whole-call deadline (`KY_TIMEOUT_MS`, retries included) passed.
+        Timeout = 4 => KY_ERR_TIMEOUT, "deadline exceeded";
+        /// TLS handshake or certificate verification failed.
+        Tls = 5 => KY_ERR_TLS, "TLS handshake or certificate verification failed";
+        /// The server answered a non-2xx HTTP status (3xx included: redirects are not followed).
+        HttpStatus = 6 => KY_ERR_HTTP_STATUS, "unexpected HTTP status";
+        /// The API answered `err != 0`; see `ky_last_api_err()` and the message (upstream `msg`).
+        Api = 7 => KY_ERR_API, "the access-token API reported an error (err != 0)";
+        /// The answer was not the documented JSON, had no usable token, or exceeded 1 MiB.
+        BadResponse = 8 => KY_ERR_BAD_RESPONSE, "malformed or oversized response";
+        /// A bug in this library (a caught panic). The host process is unaffected; please report it.
+        Internal = 9 => KY_ERR_INTERNAL, "internal error in ky_access_token";
+        /// `ky_client_get_access_token_async` only: the client was being freed, so the call was not run.
+        Cancelled = 10 => KY_ERR_CANCELLED, "cancelled: the client was freed before the call ran";
+        /// `ky_client_get_access_token_async` only: too many calls are queued on this client (more than
+        /// `KY_MAX_QUEUED_ASYNC`); nothing was queued. Try again later.
+        Busy = 11 => KY_ERR_BUSY, "too many asynchronous calls queued";
     }
 }
 
@@ -161,7 +92,7 @@ impl Error {
         self.retryable
     }
 
-    /// Prefixes context, e.g. the number of attempts made.
+    /// Appends context, e.g. the number of attempts made.
     pub(crate) fn with_suffix(mut self, suffix: &str) -> Error {
         self.message.push_str(suffix);
         self

@@ -13,10 +13,11 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
-use crate::config::{BaseUrl, Config};
+use crate::config::{BaseUrl, Config, MAX_CA_FILE_BYTES, check_proxy_url};
 use crate::error::{Error, Status, sanitize};
+use crate::fork::ForkLocal;
 use crate::response::{error_body_msg, parse_token_response};
-use crate::token::AccessToken;
+use crate::token::{AccessToken, zero};
 
 /// Bodies larger than this are refused without being read whole (a token is a few hundred bytes).
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -38,9 +39,15 @@ pub(crate) struct Attempt<'a> {
 
 /// Fetches tokens from one configured API endpoint. Shareable across threads.
 pub(crate) struct Fetcher {
-    agent: Agent,
+    /// The HTTP agent and its pool of kept-alive connections, per process: a forked child must
+    /// never use a connection it shares with its parent (see `fork`), so it builds its own.
+    agent: ForkLocal<Agent>,
+    /// What the agent is built from, again in a forked child.
+    agent_config: AgentConfig,
+    static_hosts: Option<Vec<(String, IpAddr)>>,
     base: BaseUrl,
     timeout: Duration,
+    connect_timeout: Option<Duration>,
     max_retries: u32,
     /// " via the proxy from HTTPS_PROXY", for messages (never the proxy URL: it may hold a password).
     via: String,
@@ -52,6 +59,13 @@ impl Fetcher {
         let (proxy, via) = match config.effective_proxy(&base) {
             None => (None, String::new()),
             Some((source, url)) => {
+                // Named as the user set it: a variable, or the setter.
+                let setting = if source.ends_with("PROXY") || source.ends_with("proxy") {
+                    source
+                } else {
+                    "the proxy setting"
+                };
+                check_proxy_url(url, setting)?;
                 let proxy = ureq::Proxy::new(url).map_err(|_| {
                     Error::invalid(format!(
                         "the proxy URL from {source} is not valid (expected http://[user:password@]host:port)"
@@ -75,25 +89,24 @@ impl Fetcher {
             .tls_config(tls_config(config)?)
             .timeout_global(Some(config.timeout))
             .build();
-        let agent = match &config.static_hosts {
-            Some(table) => Agent::with_parts(
-                agent_config,
-                DefaultConnector::new(),
-                StaticResolver(table.clone()),
-            ),
-            None => Agent::with_parts(
-                agent_config,
-                DefaultConnector::new(),
-                CachingResolver::new(DefaultResolver::default()),
-            ),
-        };
+        let static_hosts = config.static_hosts.clone();
+        let agent = ForkLocal::new(build_agent(&agent_config, &static_hosts));
         Ok(Fetcher {
             agent,
+            agent_config,
+            static_hosts,
             base,
             timeout: config.timeout,
+            connect_timeout: config.connect_timeout,
             max_retries: config.max_retries,
             via,
         })
+    }
+
+    /// This process's agent (a fresh one, with no connections, in a forked child).
+    fn agent(&self) -> &Agent {
+        self.agent
+            .get(|_| build_agent(&self.agent_config, &self.static_hosts))
     }
 
     /// Fetches the token for a validated program id: up to `1 + max_retries` attempts for
@@ -158,7 +171,7 @@ impl Fetcher {
 
     fn attempt(&self, url: &str, remaining: Duration) -> Result<AccessToken, Error> {
         let mut response = self
-            .agent
+            .agent()
             .get(url)
             .config()
             .timeout_global(Some(remaining))
@@ -207,7 +220,7 @@ impl Fetcher {
                 "response body of {len} bytes exceeds the {MAX_BODY_BYTES}-byte limit"
             )));
         }
-        let body = response
+        let mut body = response
             .body_mut()
             .with_config()
             .limit(MAX_BODY_BYTES)
@@ -218,7 +231,10 @@ impl Fetcher {
                 )),
                 other => self.transport_error(other),
             })?;
-        parse_token_response(&body)
+        let token = parse_token_response(&body);
+        // The body holds the token in clear: no copy outlives the parsed one.
+        zero(&mut body);
+        token
     }
 
     fn timeout_error(&self) -> Error {
@@ -242,6 +258,17 @@ impl Fetcher {
             Error::new(Status::Tls, format!("TLS with {at} failed: {detail}{hint}"))
         };
         match e {
+            ureq::Error::Timeout(ureq::Timeout::Connect) => match self.connect_timeout {
+                Some(limit) => Error::new(
+                    Status::Timeout,
+                    format!(
+                        "could not connect to {at} within {} ms (the connect-timeout setting or KY_CONNECT_TIMEOUT_MS)",
+                        limit.as_millis()
+                    ),
+                )
+                .retryable(),
+                None => self.timeout_error(),
+            },
             ureq::Error::Timeout(_) => self.timeout_error(),
             ureq::Error::HostNotFound => network(format!(
                 "could not resolve host {}{}",
@@ -304,6 +331,21 @@ impl Fetcher {
     }
 }
 
+fn build_agent(config: &AgentConfig, static_hosts: &Option<Vec<(String, IpAddr)>>) -> Agent {
+    match static_hosts {
+        Some(table) => Agent::with_parts(
+            config.clone(),
+            DefaultConnector::new(),
+            StaticResolver(table.clone()),
+        ),
+        None => Agent::with_parts(
+            config.clone(),
+            DefaultConnector::new(),
+            CachingResolver::new(DefaultResolver::default()),
+        ),
+    }
+}
+
 /// Exponential backoff, 100 ms doubling to at most 2 s, with "equal jitter" (50–100 %) so many
 /// game servers restarted together do not retry in lockstep.
 fn backoff(retry: u32) -> Duration {
@@ -359,7 +401,7 @@ fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
     let mut extra = Vec::new();
     if let Some(path) = &config.ca_file {
         let shown = path.display();
-        let pem = std::fs::read(path).map_err(|e| {
+        let pem = read_ca_file(path).map_err(|e| {
             Error::invalid(format!(
                 "cannot read CA file {shown} (the CA-file setting or KY_CA_FILE): {e}"
             ))
@@ -384,6 +426,33 @@ fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
         .root_certs(roots)
         .unversioned_rustls_crypto_provider(crypto_provider())
         .build())
+}
+
+/// Reads a CA file: a regular file of at most `MAX_CA_FILE_BYTES`, checked on the opened file
+/// (opened non-blocking, so a FIFO swapped in after the setter's check cannot hang us) and
+/// enforced while reading (a file that grows meanwhile is cut off, then refused).
+fn read_ca_file(path: &std::path::Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    let mut pem = Vec::new();
+    file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem)?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(io::Error::other(format!(
+            "larger than {MAX_CA_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(pem)
 }
 
 /// rustls with the *ring* provider (no cmake or C toolchain beyond cc), made once.

@@ -19,13 +19,16 @@
 //! # Ok::<(), ky_access_token::Error>(())
 //! ```
 
+mod c_enum;
 mod client;
 mod clock;
 mod config;
 mod error;
 mod fetch;
 pub mod ffi;
+mod fork;
 mod log;
+mod panics;
 mod program_id;
 mod response;
 mod stats;
@@ -34,9 +37,10 @@ mod token;
 pub use client::{Client, MAX_ASYNC_WORKERS, MAX_QUEUED_ASYNC, default_client};
 pub use clock::ManualClock;
 pub use config::{
-    Config, DEFAULT_BASE_URL, DEFAULT_CACHE_TTL, DEFAULT_MAX_RETRIES, DEFAULT_REFRESH_AHEAD,
-    DEFAULT_TIMEOUT, EnvProxy, MAX_CACHE_TTL, MAX_PREFETCH, MAX_RETRIES, MAX_STALE_IF_ERROR,
-    MAX_TIMEOUT, MAX_USER_AGENT_SUFFIX, Proxy,
+    Config, DEFAULT_BASE_URL, DEFAULT_CACHE_TTL, DEFAULT_MAX_PROGRAMS, DEFAULT_MAX_RETRIES,
+    DEFAULT_REFRESH_AHEAD, DEFAULT_TIMEOUT, EnvProxy, MAX_CA_FILE_BYTES, MAX_CACHE_TTL,
+    MAX_MAX_PROGRAMS, MAX_PREFETCH, MAX_RETRIES, MAX_STALE_IF_ERROR, MAX_TIMEOUT,
+    MAX_USER_AGENT_SUFFIX, Proxy,
 };
 pub use error::{Error, Status};
 pub use fetch::MAX_BODY_BYTES;

@@ -19,7 +19,7 @@ pub fn parse_token_response(body: &[u8]) -> Result<AccessToken, Error> {
         // A syntax error's message names a line/column and a category, never the input text.
         Error::bad_response(format!("response is not the expected JSON object: {e}"))
     })?;
-    let Value::Object(envelope) = value else {
+    let Value::Object(mut envelope) = value else {
         return Err(Error::bad_response(format!(
             "response is {}, not the expected JSON object",
             kind(&value)
@@ -44,17 +44,19 @@ pub fn parse_token_response(body: &[u8]) -> Result<AccessToken, Error> {
         };
         return Err(Error::api(err, format!("API error {err}: {msg}")));
     }
-    let Some(Value::Object(data)) = envelope.get("data") else {
+    let Some(Value::Object(mut data)) = envelope.remove("data") else {
         return Err(Error::bad_response(
             "response has err=0 but \"data\" is not an object",
         ));
     };
-    let token = match data.get("accessToken") {
-        Some(Value::String(s)) => s,
+    // Moved out, not copied: the parsed token is the only copy left (see `AccessToken`).
+    let token = match data.remove("accessToken") {
+        // Wrapped at once, so that a rejected token is zeroed too.
+        Some(Value::String(s)) => AccessToken::new(s),
         Some(other) => {
             return Err(Error::bad_response(format!(
                 "\"data.accessToken\" is {}, not a string",
-                kind(other)
+                kind(&other)
             )));
         }
         None => {
@@ -66,13 +68,13 @@ pub fn parse_token_response(body: &[u8]) -> Result<AccessToken, Error> {
     if token.is_empty() {
         return Err(Error::bad_response("\"data.accessToken\" is empty"));
     }
-    if let Some(pos) = token.chars().position(char::is_control) {
+    if let Some(pos) = token.as_str().chars().position(char::is_control) {
         // Say where, never what: the rest of the string is the secret.
         return Err(Error::bad_response(format!(
             "\"data.accessToken\" contains a control character at character {pos}"
         )));
     }
-    Ok(AccessToken::new(token.clone()))
+    Ok(token)
 }
 
 /// The upstream `msg` of a non-2xx JSON body, if it has one (for HTTP status messages).

@@ -29,6 +29,8 @@ pub struct Stats {
     pub refresh_ahead_runs: u64,
     /// Program ids with a token in the cache now.
     pub cached_programs: u64,
+    /// Entries evicted because the cache held `max_programs` ids (least recently used first).
+    pub evictions: u64,
 }
 
 /// Cache hits are counted on every hit, from every thread: one counter per shard (a cache line
@@ -49,6 +51,7 @@ pub(crate) struct Counters {
     pub coalesced_waiters: AtomicU64,
     pub stale_served: AtomicU64,
     pub refresh_ahead_runs: AtomicU64,
+    pub evictions: AtomicU64,
 }
 
 /// A hit-counter shard for a new thread: threads are spread round-robin.
@@ -77,6 +80,10 @@ impl Counters {
         counter.fetch_add(1, Relaxed);
     }
 
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Relaxed);
+    }
+
     pub(crate) fn upstream_failure(&self, status: Status) {
         self.upstream_failures.fetch_add(1, Relaxed);
         let slot = usize::try_from(status.code())
@@ -98,6 +105,7 @@ impl Counters {
             stale_served: self.stale_served.load(Relaxed),
             refresh_ahead_runs: self.refresh_ahead_runs.load(Relaxed),
             cached_programs,
+            evictions: self.evictions.load(Relaxed),
         }
     }
 }

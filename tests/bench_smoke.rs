@@ -2,7 +2,7 @@
 //! against the library and runs each briefly against local sandboxes. It exits non-zero if a
 //! driver fails, a stampede round sent more than one upstream request, or (CI=true) gcc or python3
 //! is missing. Not a benchmark: the figures of a quick run on a debug build mean nothing; see
-//! BENCHMARKS.md for the real run.
+//! docs/benchmarks.md for the real run.
 
 use std::process::Command;
 use std::time::Instant;

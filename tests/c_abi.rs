@@ -4,47 +4,18 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
 use ky_sandbox::{SAMPLE_PROGRAM_ID, Sandbox, SandboxOptions};
 
 mod common;
-use common::{compile, root};
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-fn tool_available(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Builds a test program once per test binary; both language modes must compile cleanly.
-fn build(cell: &'static OnceLock<PathBuf>, name: &str) -> &'static Path {
-    cell.get_or_init(|| {
-        let source = format!("tests/c/{name}.c");
-        compile(
-            "g++",
-            &["-x", "c++", "-std=c++17"],
-            &source,
-            &format!("{name}_cpp"),
-        );
-        compile("gcc", &["-std=c11"], &source, name)
-    })
-}
+use common::{Under, c_test_program, run_c_program};
 
 fn test_program() -> &'static Path {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    build(&PROGRAM, "test_api")
+    c_test_program("test_api")
 }
 
 fn client_program() -> &'static Path {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    build(&PROGRAM, "test_client")
+    c_test_program("test_client")
 }
 
 /// Runs the test program with `env`, under valgrind when possible; returns its stdout.
@@ -53,65 +24,8 @@ fn run(args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> String {
 }
 
 fn run_program(program: &Path, args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> String {
-    let use_valgrind = tool_available("valgrind");
-    assert!(
-        use_valgrind || !in_ci(),
-        "valgrind is required when CI=true (apt-get install valgrind)"
-    );
-    if !use_valgrind {
-        eprintln!("WARNING: valgrind not found; running the C tests without memcheck");
-    }
-    let mut command = if use_valgrind {
-        let mut c = Command::new("valgrind");
-        c.args([
-            "--quiet",
-            "--error-exitcode=99",
-            "--leak-check=full",
-            "--show-leak-kinds=definite,indirect",
-            "--errors-for-leak-kinds=definite,indirect",
-        ])
-        .arg(format!(
-            "--suppressions={}",
-            root().join("tests/valgrind.supp").display()
-        ))
-        .arg(program);
-        c
-    } else {
-        Command::new(program)
-    };
-    command
-        .args(args)
-        .env("KY_MAX_RETRIES", "1")
-        // Generous on purpose: under valgrind on a loaded 2-core machine one TLS handshake takes
-        // seconds, and no case here may turn into KY_ERR_TIMEOUT by being slow. The one timeout
-        // case (test_api.c, "slow headers") sets a short deadline on a client of its own against
-        // a server that holds its answer far longer.
-        .env("KY_TIMEOUT_MS", "120000");
-    for name in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(name);
-    }
-    for name in remove {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    let output = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{} {args:?} failed ({}):\n{stdout}\n{stderr}",
-        program.display(),
-        output.status
-    );
-    assert!(stdout.contains(", 0 failed"), "{stdout}");
-    stdout
+    let output = run_c_program(program, Under::Valgrind, args, env, remove);
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]

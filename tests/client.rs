@@ -1,19 +1,44 @@
 //! The Rust API against the bundled sandbox on loopback: caching, single-flight, invalidation,
 //! retries, deadlines and the mapping of every failure class to its status.
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
-use std::sync::{Arc, Barrier};
+use std::net::TcpListener;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use ky_access_token::{Client, Config, Proxy, Status};
-use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox, SandboxOptions};
+use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox};
+
+mod common;
+use common::together;
+
+/// Fails unless `err`'s message contains `text` (and shows the message).
+#[track_caller]
+fn assert_mentions(err: &ky_access_token::Error, text: &str) {
+    assert!(
+        err.message().contains(text),
+        "{:?} should mention {text:?}",
+        err.message()
+    );
+}
 
 fn config(sandbox: &Sandbox) -> Config {
     Config::new()
         .base_url(sandbox.base_url())
         .timeout(Duration::from_secs(5))
         .max_retries(0)
+}
+
+/// A sandbox and a client of it.
+fn started() -> (Sandbox, Client) {
+    started_with(|config| config)
+}
+
+/// A sandbox and a client of it, with `tune` applied to the test configuration.
+fn started_with(tune: impl FnOnce(Config) -> Config) -> (Sandbox, Client) {
+    let sandbox = Sandbox::start_default().unwrap();
+    let client = Client::new(tune(config(&sandbox))).unwrap();
+    (sandbox, client)
 }
 
 fn client(sandbox: &Sandbox) -> Client {
@@ -55,8 +80,7 @@ fn base_url_path_prefix_is_kept() {
 
 #[test]
 fn cached_token_is_served_without_a_request() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     let first = client.get_access_token("cached").unwrap();
     for _ in 0..10 {
         assert!(
@@ -74,8 +98,7 @@ fn cached_token_is_served_without_a_request() {
 
 #[test]
 fn zero_ttl_disables_the_cache() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(config(&sandbox).cache_ttl(Duration::ZERO)).unwrap();
+    let (sandbox, client) = started_with(|c| c.cache_ttl(Duration::ZERO));
     for _ in 0..3 {
         client.get_access_token("nocache").unwrap();
     }
@@ -84,8 +107,7 @@ fn zero_ttl_disables_the_cache() {
 
 #[test]
 fn expired_token_is_fetched_again() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(config(&sandbox).cache_ttl(Duration::from_millis(100))).unwrap();
+    let (sandbox, client) = started_with(|c| c.cache_ttl(Duration::from_millis(100)));
     let old = client.get_access_token("ttl").unwrap();
     sandbox.rotate("ttl");
     thread::sleep(Duration::from_millis(250));
@@ -97,8 +119,7 @@ fn expired_token_is_fetched_again() {
 
 #[test]
 fn ttl_is_capped_at_five_minutes() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(config(&sandbox).cache_ttl(Duration::from_secs(3600))).unwrap();
+    let (_sandbox, client) = started_with(|c| c.cache_ttl(Duration::from_secs(3600)));
     assert_eq!(client.cache_ttl(), Duration::from_secs(300));
 }
 
@@ -106,18 +127,8 @@ fn ttl_is_capped_at_five_minutes() {
 fn concurrent_cold_callers_share_one_request() {
     let sandbox = Sandbox::start_default().unwrap();
     let client = Arc::new(client(&sandbox));
-    let threads = 64;
-    let barrier = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let (client, barrier) = (Arc::clone(&client), Arc::clone(&barrier));
-            thread::spawn(move || {
-                barrier.wait();
-                client.get_access_token("slow-300").unwrap()
-            })
-        })
-        .collect();
-    let tokens: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let shared = Arc::clone(&client);
+    let tokens = together(64, move || shared.get_access_token("slow-300").unwrap());
     assert_eq!(sandbox.requests("slow-300"), 1);
     assert!(tokens.iter().all(|t| t.same_fetch(&tokens[0])));
     assert_eq!(tokens[0].as_str(), sandbox.token("slow-300"));
@@ -128,18 +139,10 @@ fn concurrent_callers_share_an_error_and_errors_are_not_cached() {
     let sandbox = Sandbox::start_default().unwrap();
     sandbox.set_delay(Duration::from_millis(300));
     let client = Arc::new(client(&sandbox));
-    let barrier = Arc::new(Barrier::new(16));
-    let handles: Vec<_> = (0..16)
-        .map(|_| {
-            let (client, barrier) = (Arc::clone(&client), Arc::clone(&barrier));
-            thread::spawn(move || {
-                barrier.wait();
-                client.get_access_token("fault-api-error").unwrap_err()
-            })
-        })
-        .collect();
-    for handle in handles {
-        let err = handle.join().unwrap();
+    let shared = Arc::clone(&client);
+    for err in together(16, move || {
+        shared.get_access_token("fault-api-error").unwrap_err()
+    }) {
         assert_eq!((err.status(), err.api_err()), (Status::Api, 40013));
     }
     assert_eq!(sandbox.requests("fault-api-error"), 1);
@@ -154,8 +157,7 @@ fn concurrent_callers_share_an_error_and_errors_are_not_cached() {
 
 #[test]
 fn invalidate_makes_the_next_get_fetch_afresh() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     let old = client.get_access_token("inv").unwrap();
     let new_upstream = sandbox.rotate("inv");
     assert_eq!(
@@ -207,23 +209,21 @@ fn invalidate_during_a_fetch_keeps_its_stale_result_out_of_the_cache() {
 
 #[test]
 fn api_error_carries_err_and_chinese_msg() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (_sandbox, client) = started();
     let err = fails(&client, "fault-api-error");
     assert_eq!(err.status(), Status::Api);
     assert_eq!(err.api_err(), 40013);
-    assert!(err.message().contains("项目不存在"), "{}", err.message());
+    assert_mentions(&err, "项目不存在");
     assert_eq!(fails(&client, "fault-api-error-40001").api_err(), 40001);
     assert_eq!(fails(&client, "fault-api-error--1").api_err(), -1);
 }
 
 #[test]
 fn non_2xx_is_http_status_and_only_5xx_is_retried() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(config(&sandbox).max_retries(2)).unwrap();
+    let (sandbox, client) = started_with(|c| c.max_retries(2));
     let err = fails(&client, "fault-http-404");
     assert_eq!(err.status(), Status::HttpStatus);
-    assert!(err.message().contains("HTTP 404"), "{}", err.message());
+    assert_mentions(&err, "HTTP 404");
     assert!(
         err.message().contains("sandbox fault"),
         "quotes msg: {}",
@@ -233,12 +233,8 @@ fn non_2xx_is_http_status_and_only_5xx_is_retried() {
 
     let err = fails(&client, "fault-http-500");
     assert_eq!(err.status(), Status::HttpStatus);
-    assert!(err.message().contains("HTTP 500"), "{}", err.message());
-    assert!(
-        err.message().contains("after 3 attempts"),
-        "{}",
-        err.message()
-    );
+    assert_mentions(&err, "HTTP 500");
+    assert_mentions(&err, "after 3 attempts");
     assert_eq!(
         sandbox.requests("fault-http-500"),
         3,
@@ -259,16 +255,11 @@ fn non_2xx_is_http_status_and_only_5xx_is_retried() {
 
 #[test]
 fn redirects_are_not_followed() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     for code in ["301", "302", "307"] {
         let err = fails(&client, &format!("fault-http-{code}"));
         assert_eq!(err.status(), Status::HttpStatus);
-        assert!(
-            err.message().contains(&format!("HTTP {code}")),
-            "{}",
-            err.message()
-        );
+        assert_mentions(&err, &format!("HTTP {code}"));
         assert!(err.message().contains("redirects are not followed"));
     }
     assert_eq!(sandbox.requests(SAMPLE_PROGRAM_ID), 0);
@@ -276,8 +267,7 @@ fn redirects_are_not_followed() {
 
 #[test]
 fn malformed_answers_are_bad_response() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (_sandbox, client) = started();
     for id in [
         "fault-malformed",
         "fault-not-json",
@@ -297,13 +287,12 @@ fn malformed_answers_are_bad_response() {
 
 #[test]
 fn oversized_bodies_are_refused_without_reading_them() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (_sandbox, client) = started();
     for id in ["fault-huge-body", "fault-huge-chunked"] {
         let start = Instant::now();
         let err = fails(&client, id);
         assert_eq!(err.status(), Status::BadResponse, "{id}: {err}");
-        assert!(err.message().contains("limit"), "{}", err.message());
+        assert_mentions(&err, "limit");
         // Reading 64 MiB would take far longer than stopping at 1 MiB; a loose bound only.
         assert!(
             start.elapsed() < Duration::from_secs(4),
@@ -315,8 +304,7 @@ fn oversized_bodies_are_refused_without_reading_them() {
 
 #[test]
 fn long_tokens_work() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     for n in [3000, 4096, 65536] {
         let token = client.get_access_token(&format!("big-token-{n}")).unwrap();
         assert_eq!(token.len(), n);
@@ -326,19 +314,13 @@ fn long_tokens_work() {
 
 #[test]
 fn deadline_covers_slow_headers_and_trickled_bodies() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = Client::new(
-        config(&sandbox)
-            .timeout(Duration::from_millis(800))
-            .max_retries(2),
-    )
-    .unwrap();
+    let (sandbox, client) = started_with(|c| c.timeout(Duration::from_millis(800)).max_retries(2));
     for id in ["fault-slow-headers", "fault-slow-body"] {
         let start = Instant::now();
         let err = fails(&client, id);
         let elapsed = start.elapsed();
         assert_eq!(err.status(), Status::Timeout, "{id}: {err}");
-        assert!(err.message().contains("800 ms"), "{}", err.message());
+        assert_mentions(&err, "800 ms");
         assert!(elapsed >= Duration::from_millis(700), "{id}: {elapsed:?}");
         assert!(elapsed < Duration::from_secs(3), "{id}: {elapsed:?}");
         assert_eq!(sandbox.requests(id), 1, "a timeout is not retried");
@@ -359,12 +341,8 @@ fn connection_refused_is_network_and_retried_within_bounds() {
     .unwrap();
     let err = fails(&client, "abc");
     assert_eq!(err.status(), Status::Network);
-    assert!(err.message().contains("refused"), "{}", err.message());
-    assert!(
-        err.message().contains("after 3 attempts"),
-        "{}",
-        err.message()
-    );
+    assert_mentions(&err, "refused");
+    assert_mentions(&err, "after 3 attempts");
 }
 
 #[test]
@@ -392,14 +370,13 @@ fn plain_http_to_a_remote_host_is_refused_before_any_io() {
     for base in ["http://api.kuaiyugo.com", "http://192.168.1.1:8080"] {
         let err = Client::new(Config::new().base_url(base)).err().unwrap();
         assert_eq!(err.status(), Status::InvalidArgument);
-        assert!(err.message().contains("only https://"), "{}", err.message());
+        assert_mentions(&err, "only https://");
     }
 }
 
 #[test]
 fn invalid_program_ids_never_reach_the_server() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client(&sandbox);
+    let (sandbox, client) = started();
     let long = "x".repeat(33);
     for id in [
         "",
@@ -424,18 +401,8 @@ fn invalid_program_ids_never_reach_the_server() {
 
 #[test]
 fn tls_with_a_throwaway_ca() {
-    let dir = tempdir("tls");
-    let sandbox = Sandbox::start(SandboxOptions {
-        tls_dir: Some(dir.clone()),
-        ..SandboxOptions::default()
-    })
-    .unwrap();
+    let (sandbox, dir, base) = common::tls_sandbox("tls");
     assert!(sandbox.base_url().starts_with("https://localhost:"));
-    let localhost = [("localhost".to_owned(), IpAddr::V4(Ipv4Addr::LOCALHOST))];
-    let base = Config::new()
-        .base_url(sandbox.base_url())
-        .static_hosts(localhost.clone())
-        .max_retries(0);
 
     let trusted = Client::new(base.clone().ca_file(sandbox.ca_pem_path().unwrap())).unwrap();
     assert_eq!(
@@ -449,7 +416,7 @@ fn tls_with_a_throwaway_ca() {
     let untrusted = Client::new(base.clone()).unwrap();
     let err = fails(&untrusted, SAMPLE_PROGRAM_ID);
     assert_eq!(err.status(), Status::Tls, "{err}");
-    assert!(err.message().contains("KY_CA_FILE"), "{}", err.message());
+    assert_mentions(&err, "KY_CA_FILE");
     assert_eq!(
         sandbox.requests(SAMPLE_PROGRAM_ID),
         1,
@@ -460,11 +427,7 @@ fn tls_with_a_throwaway_ca() {
         .err()
         .unwrap();
     assert_eq!(missing.status(), Status::InvalidArgument);
-    assert!(
-        missing.message().contains("nope.pem"),
-        "{}",
-        missing.message()
-    );
+    assert_mentions(&missing, "nope.pem");
 }
 
 #[test]
@@ -479,7 +442,7 @@ fn proxy_settings_route_requests() {
     let via_proxy = Client::new(config(&sandbox).proxy(Proxy::Url(dead_proxy.clone()))).unwrap();
     let err = fails(&via_proxy, "p");
     assert_eq!(err.status(), Status::Network);
-    assert!(err.message().contains("proxy"), "{}", err.message());
+    assert_mentions(&err, "proxy");
     assert!(!err.message().contains("hunter2"), "{}", err.message());
 
     // From the environment, loopback bases bypass the proxy unless NO_PROXY is set explicitly.
@@ -501,16 +464,10 @@ fn proxy_settings_route_requests() {
         .unwrap();
     let err = fails(&Client::new(env(Some(""))).unwrap(), "p");
     assert_eq!(err.status(), Status::Network);
-    assert!(err.message().contains("HTTP_PROXY"), "{}", err.message());
+    assert_mentions(&err, "HTTP_PROXY");
     Client::new(env(Some("127.0.0.1")))
         .unwrap()
         .get_access_token("p")
         .unwrap();
     assert_eq!(sandbox.requests("p"), 2);
-}
-
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ky-test-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

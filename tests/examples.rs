@@ -79,3 +79,15 @@ fn cpp_game_server_invalidates_after_40001_and_gets_a_fresh_token() {
     assert_eq!(stuck.status.code(), Some(1));
     assert_eq!(sandbox.requests("stuck"), 2);
 }
+
+#[test]
+fn c_client_handle_example_prints_the_token_or_a_clear_error() {
+    let sandbox = Sandbox::start_default().unwrap();
+    let program = compile("gcc", &["-std=c11"], "examples/c/client.c", "client");
+    let ok = run(&program, &sandbox.base_url(), &[]);
+    assert!(ok.status.success(), "{ok:?}");
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), SAMPLE_TOKEN);
+    let api = run(&program, &sandbox.base_url(), &["fault-api-error-40001"]);
+    assert_eq!(api.status.code(), Some(7), "{api:?}");
+    assert!(String::from_utf8_lossy(&api.stderr).contains("KY_ERR_API: "));
+}

@@ -5,7 +5,7 @@
 //! name goes through an injected resolver.
 //!
 //! The same run checks that no message, log line or `Debug` output contains a token, and writes
-//! the observed table into README.md's Reliability section (`KY_UPDATE_README=1` to refresh it;
+//! the observed table into docs/reliability.md (`KY_UPDATE_DOCS=1` to refresh it;
 //! otherwise a difference fails the test, like the header drift test).
 
 mod fault_server;
@@ -204,125 +204,11 @@ fn fault_matrix() {
             Quick,
         );
     }
-    let (s, c) = raw(Act::Close);
-    m.check(
-        "accept, then close",
-        &c,
-        "abc",
-        Network,
-        "closed the connection",
-        || s.connections(),
-        Some(all),
-        Quick,
-    );
-    let (s, c) = raw(Act::SendThenReset(
-        b"HTTP/1.1 200 OK\r\nContent-Ty".to_vec(),
-    ));
-    m.check(
-        "reset mid-headers",
-        &c,
-        "abc",
-        Network,
-        "127.0.0.1",
-        || s.connections(),
-        Some(all),
-        Quick,
-    );
+    let ok = ok_body();
     let mut partial = head("200 OK", 200);
     partial.extend_from_slice(br#"{"err":0,"data":{"acc"#);
-    let (s, c) = raw(Act::SendThenReset(partial));
-    m.check(
-        "reset mid-body",
-        &c,
-        "abc",
-        Network,
-        "127.0.0.1",
-        || s.connections(),
-        Some(all),
-        Quick,
-    );
-    let (s, c) = raw(Act::SendThenHang(Vec::new()));
-    m.check(
-        "no response at all",
-        &c,
-        "abc",
-        Timeout,
-        "within 1500 ms",
-        || s.connections(),
-        Some(1),
-        Deadline,
-    );
-    let (s, c) = raw(Act::Trickle {
-        head: Vec::new(),
-        body: [head("200 OK", ok_body().len()), ok_body().into_bytes()].concat(),
-        every: Duration::from_millis(100),
-    });
-    m.check(
-        "headers trickled (10 B/s)",
-        &c,
-        "abc",
-        Timeout,
-        "within 1500 ms",
-        || s.connections(),
-        Some(1),
-        Deadline,
-    );
-    let (s, c) = raw(Act::Trickle {
-        head: head("200 OK", ok_body().len()),
-        body: ok_body().into_bytes(),
-        every: Duration::from_secs(1),
-    });
-    m.check(
-        "body trickled (1 B/s)",
-        &c,
-        "abc",
-        Timeout,
-        "within 1500 ms",
-        || s.connections(),
-        Some(1),
-        Deadline,
-    );
-    let (s, c) = raw(Act::SendThenClose(
-        [head("200 OK", 10), ok_body().into_bytes()].concat(),
-    ));
-    m.check(
-        "Content-Length shorter than the body",
-        &c,
-        "abc",
-        BadResponse,
-        "not the expected JSON",
-        || s.connections(),
-        Some(1),
-        Quick,
-    );
-    let (s, c) = raw(Act::SendThenClose(
-        [head("200 OK", 5000), ok_body().into_bytes()].concat(),
-    ));
-    m.check(
-        "Content-Length longer than the body",
-        &c,
-        "abc",
-        Network,
-        "closed the connection",
-        || s.connections(),
-        Some(all),
-        Quick,
-    );
     let mut bad_utf8 = br#"{"err":0,"msg":"ok","data":{"accessToken":"27_"#.to_vec();
     bad_utf8.extend_from_slice(b"\xff\xfe\"}}");
-    let (s, c) = raw(Act::SendThenClose(
-        [head("200 OK", bad_utf8.len()), bad_utf8].concat(),
-    ));
-    m.check(
-        "invalid UTF-8 in the body",
-        &c,
-        "abc",
-        BadResponse,
-        "",
-        || s.connections(),
-        Some(1),
-        Quick,
-    );
     let gzip = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\x01\x02\x00\xfd\xffok";
     let mut gz = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
@@ -330,28 +216,39 @@ fn fault_matrix() {
     )
     .into_bytes();
     gz.extend_from_slice(gzip);
-    let (s, c) = raw(Act::SendThenClose(gz));
-    m.check(
-        "gzip body (compression is never enabled, so no bomb)",
-        &c,
-        "abc",
-        BadResponse,
-        "not the expected JSON",
-        || s.connections(),
-        Some(1),
-        Quick,
-    );
-    let (s, c) = raw(Act::SendThenClose(b"SSH-2.0-OpenSSH_9.2\r\n".to_vec()));
-    m.check(
-        "not HTTP at all",
-        &c,
-        "abc",
-        BadResponse,
-        "valid HTTP",
-        || s.connections(),
-        Some(1),
-        Quick,
-    );
+    let ms = Duration::from_millis;
+    // (case, what the raw server does, status, a word of the message, connections, time bound)
+    #[rustfmt::skip]
+    let raw_cases = [
+        ("accept, then close", Act::Close, Network, "closed the connection", all, Quick),
+        ("reset mid-headers", Act::SendThenReset(b"HTTP/1.1 200 OK\r\nContent-Ty".to_vec()), Network, "127.0.0.1", all, Quick),
+        ("reset mid-body", Act::SendThenReset(partial), Network, "127.0.0.1", all, Quick),
+        ("no response at all", Act::SendThenHang(Vec::new()), Timeout, "within 1500 ms", 1, Deadline),
+        ("headers trickled (10 B/s)", Act::Trickle { head: Vec::new(), body: [head("200 OK", ok.len()), ok.clone().into_bytes()].concat(), every: ms(100) }, Timeout, "within 1500 ms", 1, Deadline),
+        ("body trickled (1 B/s)", Act::Trickle { head: head("200 OK", ok.len()), body: ok.clone().into_bytes(), every: ms(1000) }, Timeout, "within 1500 ms", 1, Deadline),
+        ("Content-Length shorter than the body", Act::SendThenClose([head("200 OK", 10), ok.clone().into_bytes()].concat()), BadResponse, "not the expected JSON", 1, Quick),
+        ("Content-Length longer than the body", Act::SendThenClose([head("200 OK", 5000), ok.clone().into_bytes()].concat()), Network, "closed the connection", all, Quick),
+        ("invalid UTF-8 in the body", Act::SendThenClose([head("200 OK", bad_utf8.len()), bad_utf8].concat()), BadResponse, "", 1, Quick),
+        ("gzip body (compression is never enabled, so no bomb)", Act::SendThenClose(gz), BadResponse, "not the expected JSON", 1, Quick),
+        ("not HTTP at all", Act::SendThenClose(b"SSH-2.0-OpenSSH_9.2\r\n".to_vec()), BadResponse, "valid HTTP", 1, Quick),
+    ];
+    // Every server stays up until the end of the run, as the clients' pools may still hold
+    // connections to it.
+    let mut servers = Vec::new();
+    for (case, act, status, needle, connections, bound) in raw_cases {
+        let (s, c) = raw(act);
+        m.check(
+            case,
+            &c,
+            "abc",
+            status,
+            needle,
+            || s.connections(),
+            Some(connections),
+            bound,
+        );
+        servers.push(s);
+    }
 
     // ---- HTTP and JSON level (sandbox) ----
     let sandbox = Sandbox::start_default().unwrap();
@@ -363,226 +260,69 @@ fn fault_matrix() {
         let sandbox = &sandbox;
         move || sandbox.requests(id) as usize
     };
-    m.check(
-        "503, then success (retry recovers)",
-        &client,
-        "fault-5xx-once",
-        Ok,
-        "",
-        attempts("fault-5xx-once"),
-        Some(2),
-        Quick,
-    );
-    m.check(
-        "500 forever (retries bounded)",
-        &client,
-        "fault-http-500",
-        HttpStatus,
-        "after 3 attempts",
-        attempts("fault-http-500"),
-        Some(all),
-        Quick,
-    );
-    m.check(
-        "429 Too Many Requests",
-        &client,
-        "fault-http-429",
-        HttpStatus,
-        "429",
-        attempts("fault-http-429"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "302 redirect (not followed)",
-        &client,
-        "fault-http-302",
-        HttpStatus,
-        "redirects are not followed",
-        attempts("fault-http-302"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "404 with a JSON body",
-        &client,
-        "fault-http-404",
-        HttpStatus,
-        "sandbox fault",
-        attempts("fault-http-404"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "err ≠ 0",
-        &client,
-        "fault-api-error",
-        Api,
-        "项目不存在",
-        attempts("fault-api-error"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "err as a string",
-        &client,
-        "fault-err-string",
-        BadResponse,
-        "err",
-        attempts("fault-err-string"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "err as a float",
-        &client,
-        "fault-err-float",
-        BadResponse,
-        "err",
-        attempts("fault-err-float"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "data null",
-        &client,
-        "fault-null-data",
-        BadResponse,
-        "",
-        attempts("fault-null-data"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "token missing",
-        &client,
-        "fault-no-token",
-        BadResponse,
-        "accessToken",
-        attempts("fault-no-token"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "token empty",
-        &client,
-        "fault-empty-token",
-        BadResponse,
-        "accessToken",
-        attempts("fault-empty-token"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "token not a string",
-        &client,
-        "fault-number-token",
-        BadResponse,
-        "accessToken",
-        attempts("fault-number-token"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "token with control bytes",
-        &client,
-        "fault-control-token",
-        BadResponse,
-        "accessToken",
-        attempts("fault-control-token"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "truncated JSON",
-        &client,
-        "fault-malformed",
-        BadResponse,
-        "not the expected JSON",
-        attempts("fault-malformed"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "HTML instead of JSON",
-        &client,
-        "fault-not-json",
-        BadResponse,
-        "not the expected JSON",
-        attempts("fault-not-json"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "64 MiB body with Content-Length",
-        &client,
-        "fault-huge-body",
-        BadResponse,
-        "exceeds",
-        attempts("fault-huge-body"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "64 MiB chunked body",
-        &client,
-        "fault-huge-chunked",
-        BadResponse,
-        "exceeds",
-        attempts("fault-huge-chunked"),
-        Some(1),
-        Quick,
-    );
-    m.check(
-        "a normal answer",
-        &client,
-        "ok-token",
-        Ok,
-        "",
-        attempts("ok-token"),
-        Some(1),
-        Quick,
-    );
+    // (case, the program id that makes the sandbox answer with the fault, status, a word of
+    // the message, upstream requests)
+    #[rustfmt::skip]
+    let http_cases = [
+        ("503, then success (retry recovers)", "fault-5xx-once", Ok, "", 2),
+        ("500 forever (retries bounded)", "fault-http-500", HttpStatus, "after 3 attempts", all),
+        ("429 Too Many Requests", "fault-http-429", HttpStatus, "429", 1),
+        ("302 redirect (not followed)", "fault-http-302", HttpStatus, "redirects are not followed", 1),
+        ("404 with a JSON body", "fault-http-404", HttpStatus, "sandbox fault", 1),
+        ("err ≠ 0", "fault-api-error", Api, "项目不存在", 1),
+        ("err as a string", "fault-err-string", BadResponse, "err", 1),
+        ("err as a float", "fault-err-float", BadResponse, "err", 1),
+        ("data null", "fault-null-data", BadResponse, "", 1),
+        ("token missing", "fault-no-token", BadResponse, "accessToken", 1),
+        ("token empty", "fault-empty-token", BadResponse, "accessToken", 1),
+        ("token not a string", "fault-number-token", BadResponse, "accessToken", 1),
+        ("token with control bytes", "fault-control-token", BadResponse, "accessToken", 1),
+        ("truncated JSON", "fault-malformed", BadResponse, "not the expected JSON", 1),
+        ("HTML instead of JSON", "fault-not-json", BadResponse, "not the expected JSON", 1),
+        ("64 MiB body with Content-Length", "fault-huge-body", BadResponse, "exceeds", 1),
+        ("64 MiB chunked body", "fault-huge-chunked", BadResponse, "exceeds", 1),
+        ("a normal answer", "ok-token", Ok, "", 1),
+    ];
+    for (case, id, status, needle, requests) in http_cases {
+        m.check(
+            case,
+            &client,
+            id,
+            status,
+            needle,
+            attempts(id),
+            Some(requests),
+            Quick,
+        );
+    }
 
     // ---- TLS ----
-    let valid = tls_sandbox(Leaf::Valid, "valid");
-    let untrusted = Client::new(config(&valid.base_url())).unwrap();
-    m.check(
-        "TLS: certificate not trusted",
-        &untrusted,
-        "abc",
-        Tls,
-        "UnknownIssuer",
-        || valid.total_requests() as usize,
-        Some(0),
-        Quick,
-    );
-    let expired = tls_sandbox(Leaf::Expired, "expired");
-    let ca = std::fs::read(expired.ca_pem_path().unwrap()).unwrap();
-    let client = Client::new(config(&expired.base_url()).ca_pem(ca)).unwrap();
-    m.check(
-        "TLS: certificate expired",
-        &client,
-        "abc",
-        Tls,
-        "expired",
-        || expired.total_requests() as usize,
-        Some(0),
-        Quick,
-    );
-    let wrong = tls_sandbox(Leaf::WrongName, "wrong");
-    let ca = std::fs::read(wrong.ca_pem_path().unwrap()).unwrap();
-    let client = Client::new(config(&wrong.base_url()).ca_pem(ca)).unwrap();
-    m.check(
-        "TLS: wrong host name",
-        &client,
-        "abc",
-        Tls,
-        "not valid for name",
-        || wrong.total_requests() as usize,
-        Some(0),
-        Quick,
-    );
+    // (case, the certificate the server presents, is its CA trusted, a word of the message)
+    let tls_cases = [
+        (
+            "TLS: certificate not trusted",
+            Leaf::Valid,
+            false,
+            "UnknownIssuer",
+        ),
+        ("TLS: certificate expired", Leaf::Expired, true, "expired"),
+        (
+            "TLS: wrong host name",
+            Leaf::WrongName,
+            true,
+            "not valid for name",
+        ),
+    ];
+    for (i, (case, leaf, trusted, needle)) in tls_cases.into_iter().enumerate() {
+        let server = tls_sandbox(leaf, &format!("leaf{i}"));
+        let mut tls_config = config(&server.base_url());
+        if trusted {
+            tls_config = tls_config.ca_pem(std::fs::read(server.ca_pem_path().unwrap()).unwrap());
+        }
+        let client = Client::new(tls_config).unwrap();
+        let requests = || server.total_requests() as usize;
+        m.check(case, &client, "abc", Tls, needle, requests, Some(0), Quick);
+    }
     let plain = Sandbox::start_default().unwrap();
     let client = Client::new(config(&format!(
         "https://localhost:{}",
@@ -659,11 +399,11 @@ fn fault_matrix() {
         assert!(!text.contains("hunter2"), "proxy password leaked: {text}");
     }
 
-    check_readme(&m.rows);
+    check_doc(&m.rows);
 }
 
-/// README.md holds the table between two markers; it must equal what this run observed.
-fn check_readme(rows: &[Row]) {
+/// docs/reliability.md holds the table between two markers; it must equal what this run observed.
+fn check_doc(rows: &[Row]) {
     let mut table = String::from(
         "| # | fault | status | upstream attempts | time | message (ports elided) |\n|---|---|---|---|---|---|\n",
     );
@@ -682,26 +422,26 @@ fn check_readme(rows: &[Row]) {
             }
         ));
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reliability.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (begin, end) = ("<!-- fault-matrix:begin -->\n", "<!-- fault-matrix:end -->");
     let start = readme
         .find(begin)
-        .expect("README.md has no fault-matrix:begin marker")
+        .expect("docs/reliability.md has no fault-matrix:begin marker")
         + begin.len();
     let stop = readme
         .find(end)
-        .expect("README.md has no fault-matrix:end marker");
+        .expect("docs/reliability.md has no fault-matrix:end marker");
     if readme[start..stop] == table {
         return;
     }
-    if std::env::var_os("KY_UPDATE_README").is_some() {
+    if std::env::var_os("KY_UPDATE_DOCS").is_some() {
         let updated = format!("{}{table}{}", &readme[..start], &readme[stop..]);
         std::fs::write(&path, updated).unwrap();
         return;
     }
     panic!(
-        "README.md's fault matrix differs from this run; regenerate with \
-         `KY_UPDATE_README=1 cargo test --test fault_matrix`.\nObserved:\n{table}"
+        "docs/reliability.md's fault matrix differs from this run; regenerate with \
+         `KY_UPDATE_DOCS=1 cargo test --test fault_matrix`.\nObserved:\n{table}"
     );
 }

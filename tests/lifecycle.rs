@@ -4,18 +4,30 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use ky_access_token::{Client, Config, Level, ManualClock, Status, set_log_sink};
-use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox, SandboxOptions};
+use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox};
+
+mod common;
+use common::together;
 
 fn config(sandbox: &Sandbox) -> Config {
     Config::new()
         .base_url(sandbox.base_url())
         .timeout(Duration::from_secs(5))
         .max_retries(0)
+}
+
+/// `config(sandbox)` with a 10 s TTL on a manual clock, and the clock.
+fn ttl_10s_on_manual_clock(sandbox: &Sandbox) -> (Config, ManualClock) {
+    let clock = ManualClock::new();
+    let config = config(sandbox)
+        .cache_ttl(Duration::from_secs(10))
+        .clock(clock.clone());
+    (config, clock)
 }
 
 /// Polls `condition` until it holds or `limit` passes (then fails with `what`).
@@ -30,16 +42,8 @@ fn wait_until(what: &str, limit: Duration, condition: impl Fn() -> bool) {
 #[test]
 fn refresh_ahead_answers_from_cache_and_refreshes_once_in_the_background() {
     let sandbox = Sandbox::start_default().unwrap();
-    let clock = ManualClock::new();
-    let client = Arc::new(
-        Client::new(
-            config(&sandbox)
-                .cache_ttl(Duration::from_secs(10))
-                .refresh_ahead(0.8)
-                .clock(clock.clone()),
-        )
-        .unwrap(),
-    );
+    let (base, clock) = ttl_10s_on_manual_clock(&sandbox);
+    let client = Arc::new(Client::new(base.refresh_ahead(0.8)).unwrap());
     let id = "refresh-ahead";
     let old = client.get_access_token(id).unwrap();
     // Before the refresh point: plain hits, nothing queued.
@@ -52,20 +56,14 @@ fn refresh_ahead_answers_from_cache_and_refreshes_once_in_the_background() {
     let new = sandbox.rotate(id);
     sandbox.set_delay(Duration::from_millis(300));
     clock.advance(Duration::from_millis(1));
-    let barrier = Arc::new(Barrier::new(8));
-    let callers: Vec<_> = (0..8)
-        .map(|_| {
-            let (client, barrier) = (Arc::clone(&client), Arc::clone(&barrier));
-            thread::spawn(move || {
-                barrier.wait();
-                (0..50)
-                    .map(|_| client.get_access_token(id).unwrap())
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
+    let shared = Arc::clone(&client);
+    let callers = together(8, move || {
+        (0..50)
+            .map(|_| shared.get_access_token(id).unwrap())
+            .collect::<Vec<_>>()
+    });
     for caller in callers {
-        for token in caller.join().unwrap() {
+        for token in caller {
             assert!(token.same_fetch(&old), "a caller waited for the refresh");
         }
     }
@@ -82,14 +80,8 @@ fn refresh_ahead_answers_from_cache_and_refreshes_once_in_the_background() {
 #[test]
 fn refresh_ahead_off_refetches_only_at_expiry() {
     let sandbox = Sandbox::start_default().unwrap();
-    let clock = ManualClock::new();
-    let client = Client::new(
-        config(&sandbox)
-            .cache_ttl(Duration::from_secs(10))
-            .refresh_ahead(0.0)
-            .clock(clock.clone()),
-    )
-    .unwrap();
+    let (base, clock) = ttl_10s_on_manual_clock(&sandbox);
+    let client = Client::new(base.refresh_ahead(0.0)).unwrap();
     client.get_access_token("no-ahead").unwrap();
     clock.advance(Duration::from_millis(9_999));
     client.get_access_token("no-ahead").unwrap();
@@ -104,13 +96,10 @@ fn refresh_ahead_off_refetches_only_at_expiry() {
 #[test]
 fn stale_if_error_serves_the_last_token_up_to_the_exact_edge_of_the_window() {
     let sandbox = Sandbox::start_default().unwrap();
-    let clock = ManualClock::new();
+    let (base, clock) = ttl_10s_on_manual_clock(&sandbox);
     let client = Client::new(
-        config(&sandbox)
-            .cache_ttl(Duration::from_secs(10))
-            .refresh_ahead(0.0)
-            .stale_if_error(Duration::from_secs(60))
-            .clock(clock.clone()),
+        base.refresh_ahead(0.0)
+            .stale_if_error(Duration::from_secs(60)),
     )
     .unwrap();
     let id = "stale";
@@ -154,11 +143,8 @@ fn stale_if_error_serves_the_last_token_up_to_the_exact_edge_of_the_window() {
 #[test]
 fn stale_if_error_zero_and_invalidate_never_serve_a_stale_token() {
     let sandbox = Sandbox::start_default().unwrap();
-    let clock = ManualClock::new();
-    let base = config(&sandbox)
-        .cache_ttl(Duration::from_secs(10))
-        .refresh_ahead(0.0)
-        .clock(clock.clone());
+    let (base, clock) = ttl_10s_on_manual_clock(&sandbox);
+    let base = base.refresh_ahead(0.0);
     let off = Client::new(base.clone().stale_if_error(Duration::ZERO)).unwrap();
     let on = Client::new(base).unwrap();
     on.get_access_token("stale-off").unwrap();
@@ -187,26 +173,18 @@ fn compare_and_invalidate_drops_an_old_token_once_and_keeps_a_fresh_one() {
     let new = sandbox.rotate(id);
 
     // A burst of 40001 answers for the old token, from 16 threads at once.
-    let barrier = Arc::new(Barrier::new(16));
-    let threads: Vec<_> = (0..16)
-        .map(|_| {
-            let (client, barrier, old) = (Arc::clone(&client), Arc::clone(&barrier), old.clone());
-            thread::spawn(move || {
-                barrier.wait();
-                let dropped = client.invalidate_if(id, &old).unwrap();
-                let token = client.get_access_token(id).unwrap();
-                (dropped, token.as_str().to_owned())
-            })
-        })
-        .collect();
-    let dropped: usize = threads
-        .into_iter()
-        .map(|t| t.join().unwrap())
-        .map(|(dropped, token)| {
-            assert_eq!(token, new);
-            usize::from(dropped)
-        })
-        .sum();
+    let (shared, rejected) = (Arc::clone(&client), old.clone());
+    let dropped: usize = together(16, move || {
+        let dropped = shared.invalidate_if(id, &rejected).unwrap();
+        let token = shared.get_access_token(id).unwrap();
+        (dropped, token.as_str().to_owned())
+    })
+    .into_iter()
+    .map(|(dropped, token)| {
+        assert_eq!(token, new);
+        usize::from(dropped)
+    })
+    .sum();
     assert_eq!(dropped, 1, "exactly one caller drops the old token");
     assert_eq!(sandbox.requests(id), 2, "one refetch, no storm");
 
@@ -395,14 +373,8 @@ fn log_lines_name_the_program_and_timing_but_never_the_token() {
         Level::Debug,
     )
     .unwrap();
-    let clock = ManualClock::new();
-    let client = Client::new(
-        config(&sandbox)
-            .max_retries(1)
-            .cache_ttl(Duration::from_secs(10))
-            .clock(clock.clone()),
-    )
-    .unwrap();
+    let (base, clock) = ttl_10s_on_manual_clock(&sandbox);
+    let client = Client::new(base.max_retries(1)).unwrap();
     let token = client.get_access_token("log-me").unwrap();
     client.get_access_token("fault-5xx-twice").unwrap_err();
     sandbox.set_outage(Some(502));
@@ -488,18 +460,9 @@ fn new_options_are_validated_and_applied() {
 
 #[test]
 fn ca_pem_in_memory_is_trusted_for_tls() {
-    let dir = tempdir("ca-pem");
-    let sandbox = Sandbox::start(SandboxOptions {
-        tls_dir: Some(dir.clone()),
-        ..SandboxOptions::default()
-    })
-    .unwrap();
+    let (sandbox, dir, base) = common::tls_sandbox("ca-pem");
     let pem = std::fs::read(sandbox.ca_pem_path().unwrap()).unwrap();
-    let base = Config::new()
-        .base_url(sandbox.base_url())
-        .max_retries(0)
-        .connect_timeout(Duration::from_secs(2))
-        .static_hosts([("localhost".to_owned(), [127, 0, 0, 1].into())]);
+    let base = base.connect_timeout(Duration::from_secs(2));
     let untrusted = Client::new(base.clone()).unwrap();
     assert_eq!(
         untrusted.get_access_token("tls").unwrap_err().status(),
@@ -508,13 +471,6 @@ fn ca_pem_in_memory_is_trusted_for_tls() {
     let trusted = Client::new(base.ca_pem(pem)).unwrap();
     assert!(trusted.get_access_token("tls").is_ok());
     let _ = std::fs::remove_dir_all(dir);
-}
-
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -556,13 +512,8 @@ fn another_threads_snapshot_never_outlives_an_invalidation() {
 #[test]
 fn the_background_thread_ends_when_idle_and_returns_for_the_next_refresh() {
     let sandbox = Sandbox::start_default().unwrap();
-    let clock = ManualClock::new();
-    let client = Client::new(
-        config(&sandbox)
-            .cache_ttl(Duration::from_secs(10))
-            .clock(clock.clone()),
-    )
-    .unwrap();
+    let (base, clock) = ttl_10s_on_manual_clock(&sandbox);
+    let client = Client::new(base).unwrap();
     let id = "idle-refresher";
     client.get_access_token(id).unwrap();
     for round in 2..=3 {

@@ -16,12 +16,14 @@ echo "== C# binding (mcs + mono against the library and the sandbox)"
 bash bindings/csharp/run-tests.sh 2>&1 | tee -a "$log"
 echo "== Python binding (ctypes, pytest against the sandbox, wheel into a fresh venv)"
 bash bindings/python/run-tests.sh 2>&1 | tee -a "$log"
+echo "== Node binding (koffi, node --test against the sandbox, npm pack installed offline into a fresh folder)"
+bash bindings/node/run-tests.sh 2>&1 | tee -a "$log"
 echo "== quickstart (README's first command: sandbox + C example through the release library)"
 bash examples/quickstart.sh
 
 # One closing line for the whole run: cargo's per-binary "test result" lines plus each binding's
 # "<name>: N passed, 0 failed" line.
 passed=$(awk '/^test result: ok\./ { sum += $4 }
-              /^(python|csharp): [0-9]+ passed, 0 failed$/ { sum += $2 }
+              /^(python|csharp|node): [0-9]+ passed, 0 failed$/ { sum += $2 }
               END { print sum + 0 }' "$log")
 echo "all tests: ${passed} passed, 0 failed"

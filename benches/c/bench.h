@@ -65,4 +65,21 @@ static inline long arg_long(const char *s, const char *name) {
     return v;
 }
 
+/* The fetch drivers' arguments: MODE N REPEATS BASE_URL CA_FILE, MODE one of `modes[0]` and
+ * `modes[1]`; exits with `usage` on anything else. */
+typedef struct {
+    int first_mode; /* MODE is modes[0] */
+    long n, repeats;
+    const char *base, *ca;
+} fetch_args;
+
+static inline fetch_args parse_fetch_args(int argc, char **argv, const char *usage, const char *const modes[2]) {
+    if (argc != 6) die("usage", usage);
+    fetch_args a = {strcmp(argv[1], modes[0]) == 0, arg_long(argv[2], "N"), arg_long(argv[3], "REPEATS"),
+                    argv[4], argv[5]};
+    if (!a.first_mode && strcmp(argv[1], modes[1]) != 0) die("argument", usage);
+    if (a.n < 1) die("argument", "N must be positive");
+    return a;
+}
+
 #endif

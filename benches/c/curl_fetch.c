@@ -27,15 +27,12 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) die("usage", "curl_fetch fresh|reuse N REPEATS BASE_URL CA_FILE");
-    const char *mode = argv[1], *base = argv[4], *ca = argv[5];
-    long n = arg_long(argv[2], "N"), repeats = arg_long(argv[3], "REPEATS");
-    int fresh = strcmp(mode, "fresh") == 0;
-    if (!fresh && strcmp(mode, "reuse") != 0) die("argument", "MODE must be fresh or reuse");
-    if (n < 1) die("argument", "N must be positive");
+    static const char *const modes[2] = {"fresh", "reuse"};
+    const fetch_args a = parse_fetch_args(argc, argv, "curl_fetch fresh|reuse N REPEATS BASE_URL CA_FILE", modes);
+    const int fresh = a.first_mode; /* MODE is fresh */
     char url[512];
-    snprintf(url, sizeof url, "%s/api/config/v1/programs/223fc70098ad11e9a5898928ba7882e6/accesstoken", base);
-    uint64_t *us = calloc((size_t)n, sizeof *us);
+    snprintf(url, sizeof url, "%s/api/config/v1/programs/223fc70098ad11e9a5898928ba7882e6/accesstoken", a.base);
+    uint64_t *us = calloc((size_t)a.n, sizeof *us);
     if (!us) die("calloc", "");
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -43,7 +40,7 @@ int main(int argc, char **argv) {
     if (!h) die("curl_easy_init", "");
     body b;
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+    curl_easy_setopt(h, CURLOPT_CAINFO, a.ca);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
@@ -51,9 +48,9 @@ int main(int argc, char **argv) {
     curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, (long)fresh);
     curl_easy_setopt(h, CURLOPT_FORBID_REUSE, (long)fresh);
 
-    for (long r = -1; r < repeats; r++) { /* round -1 warms up (CA load, first connection) */
+    for (long r = -1; r < a.repeats; r++) { /* round -1 warms up (CA load, first connection) */
         double sum = 0;
-        for (long i = 0; i < n; i++) {
+        for (long i = 0; i < a.n; i++) {
             b.len = 0;
             uint64_t t0 = now_ns();
             CURLcode rc = curl_easy_perform(h);
@@ -68,7 +65,7 @@ int main(int argc, char **argv) {
         if (r < 0) continue;
         printf("{\"bench\":\"fetch\",\"peer\":\"libcurl\",\"mode\":\"%s\",\"repeat\":%ld,\"n\":%ld,\"p50_us\":%.1f,"
                "\"mean_us\":%.1f}\n",
-               mode, r, n, quantile(us, (size_t)n, 0.5) / 1e3, sum / (double)n / 1e3);
+               argv[1], r, a.n, quantile(us, (size_t)a.n, 0.5) / 1e3, sum / (double)a.n / 1e3);
         fflush(stdout);
     }
     curl_easy_cleanup(h);

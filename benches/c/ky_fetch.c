@@ -34,22 +34,19 @@ static void fetch(ky_client *c) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) die("usage", "ky_fetch pooled|new-client N REPEATS BASE_URL CA_FILE");
-    const char *mode = argv[1], *base = argv[4], *ca = argv[5];
-    long n = arg_long(argv[2], "N"), repeats = arg_long(argv[3], "REPEATS");
-    int pooled = strcmp(mode, "pooled") == 0;
-    if (!pooled && strcmp(mode, "new-client") != 0) die("argument", "MODE must be pooled or new-client");
-    if (n < 1) die("argument", "N must be positive");
-    uint64_t *us = calloc((size_t)n, sizeof *us), *setup = calloc((size_t)n, sizeof *setup);
+    static const char *const modes[2] = {"pooled", "new-client"};
+    const fetch_args a = parse_fetch_args(argc, argv, "ky_fetch pooled|new-client N REPEATS BASE_URL CA_FILE", modes);
+    const int pooled = a.first_mode; /* MODE is pooled */
+    uint64_t *us = calloc((size_t)a.n, sizeof *us), *setup = calloc((size_t)a.n, sizeof *setup);
     if (!us || !setup) die("calloc", "");
 
-    ky_client *shared = pooled ? new_client(base, ca) : NULL;
+    ky_client *shared = pooled ? new_client(a.base, a.ca) : NULL;
     if (pooled) fetch(shared); /* opens the connection the pool then keeps */
-    for (long r = 0; r < repeats; r++) {
+    for (long r = 0; r < a.repeats; r++) {
         double sum = 0;
-        for (long i = 0; i < n; i++) {
+        for (long i = 0; i < a.n; i++) {
             uint64_t t0 = now_ns();
-            ky_client *c = pooled ? shared : new_client(base, ca);
+            ky_client *c = pooled ? shared : new_client(a.base, a.ca);
             uint64_t t1 = now_ns();
             fetch(c);
             uint64_t t2 = now_ns();
@@ -60,8 +57,8 @@ int main(int argc, char **argv) {
         }
         printf("{\"bench\":\"fetch\",\"peer\":\"ky\",\"mode\":\"%s\",\"repeat\":%ld,\"n\":%ld,\"p50_us\":%.1f,"
                "\"mean_us\":%.1f,\"client_new_p50_us\":%.1f,\"warmup\":%d}\n",
-               mode, r, n, quantile(us, (size_t)n, 0.5) / 1e3, sum / (double)n / 1e3,
-               quantile(setup, (size_t)n, 0.5) / 1e3, r == 0 && pooled);
+               argv[1], r, a.n, quantile(us, (size_t)a.n, 0.5) / 1e3, sum / (double)a.n / 1e3,
+               quantile(setup, (size_t)a.n, 0.5) / 1e3, r == 0 && pooled);
         fflush(stdout);
     }
     ky_client_free(shared);

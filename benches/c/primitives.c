@@ -1,5 +1,5 @@
 /* Reference costs of the operations a cached hit is made of, measured in C on this machine, so the
- * hit's ns/call can be split into concrete items (see BENCHMARKS.md, "where a hit's time goes"):
+ * hit's ns/call can be split into concrete items (see docs/benchmarks.md, "where a hit's time goes"):
  * the clock reads (Instant::now = clock_gettime(CLOCK_MONOTONIC); the coarse clock), strnlen of the
  * id, an atomic read-modify-write pair
  * (Arc clone + drop, RwLock read + unlock) on a line no other core writes and on a line another

@@ -1,6 +1,6 @@
 """Runs every benchmark driver against local sandboxes (127.0.0.1 only), repeats each, and prints
 one table of medians with min-max. Called by benches/run.sh, which builds the library and the
-drivers first; see BENCHMARKS.md for what each figure means.
+drivers first; see docs/benchmarks.md for what each figure means.
 
     python3 run.py --bin DIR --lib DIR --out DIR [--quick] [--profile-lib DIR]
 

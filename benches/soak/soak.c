@@ -165,11 +165,11 @@ static void *client_churn(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s DURATION_S BASE_URL\n", argv[0]);
+    long duration = argc == 3 ? strtol(argv[1], NULL, 10) : 0;
+    if (duration < 1) {
+        fprintf(stderr, "usage: %s DURATION_S BASE_URL (DURATION_S: whole seconds, > 0)\n", argv[0]);
         return 2;
     }
-    long duration = strtol(argv[1], NULL, 10);
     base_url = argv[2];
     ky_set_log_callback(on_log, NULL, KY_LOG_INFO);
     shared_client = new_client(-1);

@@ -14,22 +14,24 @@ $CARGO_TARGET_DIR or target/ (release, then debug). If none exists and cargo is 
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
 from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
+# The file name the package's loader looks for (one definition: src/ky_access_token/_libname.py),
+# or, for a wheel tagged $KY_WHEEL_PLATFORM, the name on that platform.
+_LIBNAME = runpy.run_path(
+    str(Path(__file__).resolve().parent / "src" / "ky_access_token" / "_libname.py")
+)
 WHEEL_PLATFORM = os.environ.get("KY_WHEEL_PLATFORM", "")
-if WHEEL_PLATFORM.startswith("win") or (not WHEEL_PLATFORM and sys.platform == "win32"):
-    LIBRARY_FILE = "ky_access_token.dll"
-elif WHEEL_PLATFORM.startswith("macosx") or (not WHEEL_PLATFORM and sys.platform == "darwin"):
-    LIBRARY_FILE = "libky_access_token.dylib"
-else:
-    LIBRARY_FILE = "libky_access_token.so"
+LIBRARY_FILE: str = (
+    _LIBNAME["library_file"](WHEEL_PLATFORM) if WHEEL_PLATFORM else _LIBNAME["LIBRARY_FILE"]
+)
 
 
 def _platform_tag() -> str:

@@ -1,5 +1,6 @@
-//! Command-line parsing: `--name VALUE` and `--name=VALUE`, no dependency needed for a handful of
-//! options. A parse failure is a usage error (exit code 2).
+//! Command-line parsing with lexopt (`--name VALUE`, `--name=VALUE`, `--`, non-UTF-8 arguments
+//! rejected cleanly); this module only says what each option means. A parse failure is a usage
+//! error (exit code 2).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,8 +25,9 @@ options:
   --invalidate         drop the cached token before fetching (a new process has an empty cache,
                        so this fetches from the API, as every call of ky-token does)
 
-sandbox: runs the bundled loopback API emulator in the foreground until interrupted, printing
-  KY_BASE_URL=http://127.0.0.1:PORT (and KY_CA_FILE=... with --tls-dir) as its first lines.
+sandbox: runs the bundled loopback API emulator in the foreground until interrupted, on
+  127.0.0.1:8787 (--addr 127.0.0.1:0 picks any free port), printing
+  KY_BASE_URL=http://127.0.0.1:8787 (and KY_CA_FILE=... with --tls-dir) as its first lines.
 
 exit status: 0 token printed; 1 other failure (output, sandbox); 2 usage;
   10 + the ky_status code on failure: 11 invalid argument or configuration, 13 network,
@@ -59,97 +61,81 @@ pub struct SandboxArgs {
     pub quiet: bool,
 }
 
+/// Where `ky-token sandbox` listens unless `--addr` says otherwise: a fixed port, so the address
+/// the docs show (`KY_BASE_URL=http://127.0.0.1:8787`) is the one it serves.
+pub const DEFAULT_SANDBOX_ADDR: &str = "127.0.0.1:8787";
+
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
-    let mut args = args.into_iter().peekable();
-    if args.peek().map(String::as_str) == Some("sandbox") {
-        args.next();
-        return parse_sandbox(args).map(Command::Sandbox);
-    }
+    parse_lexopt(lexopt::Parser::from_args(args)).map_err(|e| e.to_string())
+}
+
+fn parse_lexopt(mut parser: lexopt::Parser) -> Result<Command, lexopt::Error> {
+    use lexopt::prelude::*;
     let mut out = TokenArgs::default();
-    let mut program_id = None;
-    while let Some(arg) = args.next() {
-        let (name, inline) = split_inline(&arg);
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or(format!("{name} needs a value"))
-        };
-        match name {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--json" => out.json = true,
-            "--invalidate" => out.invalidate = true,
-            "--base-url" => out.base_url = Some(value()?),
-            "--timeout" => out.timeout = Some(parse_duration(&value()?)?),
-            "--max-retries" => {
-                let v = value()?;
-                out.max_retries = Some(
-                    v.parse()
-                        .map_err(|_| format!("--max-retries {v}: not a number"))?,
-                );
+    let mut program_id: Option<String> = None;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Long("json") => out.json = true,
+            Long("invalidate") => out.invalidate = true,
+            Long("base-url") => out.base_url = Some(parser.value()?.string()?),
+            Long("timeout") => {
+                let value = parser.value()?.string()?;
+                out.timeout = Some(parse_duration(&value).map_err(|e| format!("--timeout {e}"))?);
             }
-            "--ca-file" => out.ca_file = Some(PathBuf::from(value()?)),
-            "--" => {
-                program_id = args.next();
-                break;
+            Long("max-retries") => {
+                let value = parser.value()?.string()?;
+                let n = value
+                    .parse()
+                    .map_err(|_| format!("--max-retries {value}: not a number"))?;
+                out.max_retries = Some(n);
             }
-            _ if arg.starts_with('-') && arg.len() > 1 => {
-                return Err(format!("unknown option {arg}"));
+            Long("ca-file") => out.ca_file = Some(parser.value()?.into()),
+            Value(value) if program_id.is_none() => {
+                let value = value.string()?;
+                if value == "sandbox" && out == TokenArgs::default() {
+                    return parse_sandbox(parser).map(Command::Sandbox);
+                }
+                program_id = Some(value);
             }
-            _ if program_id.is_some() => return Err(format!("unexpected argument {arg}")),
-            _ => program_id = Some(arg),
+            _ => return Err(arg.unexpected()),
         }
-    }
-    if let Some(extra) = args.next() {
-        return Err(format!("unexpected argument {extra}"));
     }
     // The library checks the id's characters (exit 11); only its absence is a usage error.
     out.program_id = program_id.ok_or("missing PROGRAM_ID")?;
     Ok(Command::Token(out))
 }
 
-fn parse_sandbox(args: impl Iterator<Item = String>) -> Result<SandboxArgs, String> {
-    let mut out = SandboxArgs::default();
-    let mut args = args.peekable();
-    while let Some(arg) = args.next() {
-        let (name, inline) = split_inline(&arg);
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or(format!("{name} needs a value"))
-        };
-        match name {
-            "--addr" => {
-                let v = value()?;
-                let addr = v.replace("localhost", "127.0.0.1");
+fn parse_sandbox(mut parser: lexopt::Parser) -> Result<SandboxArgs, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut out = SandboxArgs {
+        addr: Some(DEFAULT_SANDBOX_ADDR.parse().expect("a valid address")),
+        ..SandboxArgs::default()
+    };
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("addr") => {
+                let value = parser.value()?.string()?;
+                let addr = value.replace("localhost", "127.0.0.1");
                 out.addr = Some(
                     addr.parse()
-                        .map_err(|_| format!("--addr {v}: expected IP:PORT"))?,
+                        .map_err(|_| format!("--addr {value}: expected IP:PORT"))?,
                 );
             }
-            "--tls-dir" => out.tls_dir = Some(PathBuf::from(value()?)),
-            "--quiet" => out.quiet = true,
-            _ => return Err(format!("sandbox: unexpected argument {arg}")),
+            Long("tls-dir") => out.tls_dir = Some(parser.value()?.into()),
+            Long("quiet") => out.quiet = true,
+            _ => return Err(arg.unexpected()),
         }
     }
     Ok(out)
 }
 
-/// `--name=value` → (`--name`, Some(value)); anything else → (arg, None).
-fn split_inline(arg: &str) -> (&str, Option<String>) {
-    match arg.split_once('=') {
-        Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
-        _ => (arg, None),
-    }
-}
-
 /// `2.5` and `2.5s` are seconds (like `curl --max-time` and `python -m ky_access_token
 /// --timeout`), `2500ms` milliseconds (like KY_TIMEOUT_MS).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("--timeout {text}: expected seconds (2.5, 2.5s) or milliseconds (2500ms)");
+    let bad = || format!("{text}: expected seconds (2.5, 2.5s) or milliseconds (2500ms)");
     let (number, scale) = match text.strip_suffix("ms") {
         Some(ms) => (ms, 1e-3),
         None => (text.strip_suffix('s').unwrap_or(text), 1.0),
@@ -214,9 +200,19 @@ mod tests {
         assert!(
             parse_strs(&["--timeout"])
                 .unwrap_err()
-                .contains("needs a value")
+                .contains("missing argument for option '--timeout'")
+        );
+        assert_eq!(
+            parse_strs(&["--timeout", "soon", "x"]).unwrap_err(),
+            "--timeout soon: expected seconds (2.5, 2.5s) or milliseconds (2500ms)"
+        );
+        assert!(
+            parse_strs(&["--max-retries=x", "a"])
+                .unwrap_err()
+                .contains("not a number")
         );
         assert!(parse_strs(&["sandbox", "--addr", "nope"]).is_err());
+        assert!(parse_strs(&["sandbox", "extra"]).is_err());
         assert_eq!(parse_strs(&["x", "--help"]).unwrap(), Command::Help);
     }
 
@@ -229,5 +225,14 @@ mod tests {
         };
         assert_eq!(s.addr, Some("127.0.0.1:0".parse().unwrap()));
         assert!(s.quiet && s.tls_dir.is_none());
+        let Command::Sandbox(s) = parse_strs(&["sandbox"]).unwrap() else {
+            panic!("not a sandbox command")
+        };
+        assert_eq!(s.addr, Some(DEFAULT_SANDBOX_ADDR.parse().unwrap()));
+        // A program id after `--` may be anything, even "sandbox" or an option-like text.
+        let Command::Token(t) = parse_strs(&["--json", "--", "-x"]).unwrap() else {
+            panic!("not a token command")
+        };
+        assert_eq!(t.program_id, "-x");
     }
 }

@@ -122,7 +122,12 @@ fn sandbox(args: &SandboxArgs) -> ExitCode {
     let sandbox = match Sandbox::start(options) {
         Ok(sandbox) => sandbox,
         Err(e) => {
-            eprintln!("ky-token sandbox: {e}");
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                " (is a sandbox already running? --addr 127.0.0.1:0 picks any free port)"
+            } else {
+                ""
+            };
+            eprintln!("ky-token sandbox: {e}{hint}");
             return ExitCode::from(EXIT_OTHER);
         }
     };

@@ -207,6 +207,8 @@ fn start_sandbox(args: &[&str], n: usize) -> (Running, Vec<String>) {
     let mut child = Running(
         Command::new(BIN)
             .arg("sandbox")
+            // Any free port: tests run in parallel (the fixed default 8787 is for people).
+            .args(["--addr", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,7 +1,7 @@
 /*
  * get_token: print the access token for a program id.
  *
- *   KY_BASE_URL=http://127.0.0.1:8080 ./get_token [PROGRAM_ID]
+ *   KY_BASE_URL=http://127.0.0.1:8787 ./get_token [PROGRAM_ID]
  *
  * Exit status: 0 on success, otherwise the ky_status code.
  */

@@ -1,7 +1,7 @@
 // ky::Client and ky::ClientOptions: a client with its own settings, a rejected setting reported
 // as ky::Error before any I/O, and move-only ownership of the native client.
 //
-//   KY_BASE_URL=http://127.0.0.1:8080 ./client_options [PROGRAM_ID]
+//   KY_BASE_URL=http://127.0.0.1:8787 ./client_options [PROGRAM_ID]
 //
 // Prints one line per step and never the token itself (only its length).
 #include <chrono>
@@ -14,6 +14,7 @@
 int main(int argc, char **argv) {
     const std::string program_id = argc > 1 ? argv[1] : "223fc70098ad11e9a5898928ba7882e6";
     try {
+        // snippet:begin options
         // Start from the KY_* environment (KY_BASE_URL points at the sandbox), then override.
         ky::Client client(ky::ClientOptions::from_env()
                               .timeout(std::chrono::seconds(2))
@@ -23,6 +24,7 @@ int main(int argc, char **argv) {
                               .prefetch(program_id));
         const std::string token = client.get_access_token(program_id);
         std::printf("token: %zu bytes\n", token.size());
+        // snippet:end options
 
         // The client is move-only: ownership moves, the moved-from object holds nothing.
         ky::Client owner = std::move(client);

@@ -1,7 +1,7 @@
 // A game-server-style loop: get the token on every tick (a cache hit almost always), call a WeChat
 // API with it, and when WeChat says the token is no longer valid, invalidate and fetch again.
 //
-//   KY_BASE_URL=http://127.0.0.1:8080 ./game_server [PROGRAM_ID]
+//   KY_BASE_URL=http://127.0.0.1:8787 ./game_server [PROGRAM_ID]
 //
 // The default id, `rotating-demo`, makes the sandbox issue a new token on every request, as if
 // Tianmu had refreshed it in between.

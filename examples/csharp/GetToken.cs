@@ -2,7 +2,7 @@
 //
 //   mcs -unsafe -target:library -out:Ky.AccessToken.dll bindings/csharp/src/*.cs
 //   mcs -r:Ky.AccessToken.dll -out:get_token.exe examples/csharp/GetToken.cs
-//   KY_BASE_URL=http://127.0.0.1:8080 LD_LIBRARY_PATH=target/debug mono get_token.exe PROGRAM_ID
+//   KY_BASE_URL=http://127.0.0.1:8787 LD_LIBRARY_PATH=target/debug mono get_token.exe PROGRAM_ID
 //
 // The default client reads KY_BASE_URL (and KY_TIMEOUT_MS, ...) from the environment: point it at
 // the sandbox (`cargo run -p ky-sandbox` prints the URL) unless you mean the production API.

@@ -2,7 +2,7 @@
 # Fetch the Tianmu access token in a shell script (a cron job, a deploy step, an ops one-liner)
 # with the ky-token command, and act on its exit status.
 #
-#   KY_BASE_URL=http://127.0.0.1:8080 examples/shell/get-token.sh [PROGRAM_ID]
+#   KY_BASE_URL=http://127.0.0.1:8787 examples/shell/get-token.sh [PROGRAM_ID]
 #
 # KY_BASE_URL etc. are read by ky-token itself (unset: the production API). KY_TOKEN names the
 # ky-token binary (default: the one on PATH; `cargo build -p ky-token` puts it in target/debug).

@@ -640,8 +640,13 @@ impl Run<'_, '_> {
                 ),
                 5 => {
                     let path = self.text();
+                    // NULL clears it; a path must name a regular file of at most 4 MiB.
                     let ok = path.seen.as_deref().is_none_or(|p| {
-                        p.len() < SETTING_READ_LIMIT && std::str::from_utf8(p).is_ok()
+                        p.len() < SETTING_READ_LIMIT
+                            && std::str::from_utf8(p).is_ok_and(|p| {
+                                std::fs::metadata(p)
+                                    .is_ok_and(|m| m.is_file() && m.len() <= 4 * 1024 * 1024)
+                            })
                     });
                     (ky_config_set_ca_file(target, path.ptr), Some(ok))
                 }

@@ -1,6 +1,7 @@
 //! One upstream fetch that any number of callers wait on (single-flight).
 
 use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Instant;
 
 use crate::error::Error;
 use crate::token::AccessToken;
@@ -26,13 +27,23 @@ pub(crate) struct Flight {
 }
 
 impl Flight {
-    pub(crate) fn wait(&self) -> Outcome {
+    /// The leader's outcome, or `None` if it has not come by `deadline` (the waiter's own:
+    /// a leader that hangs, or does not exist, never holds a caller past its timeout).
+    pub(crate) fn wait(&self, deadline: Instant) -> Option<Outcome> {
         let mut slot = self.result.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(result) = slot.as_ref() {
-                return result.clone();
+                return Some(result.clone());
             }
-            slot = self.done.wait(slot).unwrap_or_else(PoisonError::into_inner);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            slot = self
+                .done
+                .wait_timeout(slot, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 

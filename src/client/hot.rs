@@ -8,26 +8,58 @@
 //! while nothing has changed since it was taken, and only until the token's expiry or its
 //! refresh-ahead point; anything else falls through to the shared cache, which decides.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::token::AccessToken;
 
 /// Snapshots per thread: more programs than this per thread just take the shared path.
 const SLOTS: usize = 16;
+/// How often (clock nanoseconds) a hit on a snapshot refreshes its entry's last-use time, for
+/// least-recently-used eviction: rarely enough that a hit almost never writes shared memory.
+const TOUCH_EVERY: u64 = 1_000_000_000;
 
 pub(crate) struct Snapshot {
     /// Which cache (client) it belongs to: a process-unique number, never reused.
-    pub cache: u64,
+    cache: u64,
     /// The cache version it was taken at.
-    pub version: u64,
+    version: u64,
     /// The validated program id, as bytes (compared with the caller's bytes before validation,
     /// so a hit also proves the id valid).
-    pub id: Box<[u8]>,
-    pub token: AccessToken,
+    id: Box<[u8]>,
+    token: AccessToken,
     /// Clock time the token expires.
-    pub expires_at: u64,
+    expires_at: u64,
     /// Clock time from which a hit must go to the shared cache to start a refresh-ahead.
-    pub refresh_due: u64,
+    refresh_due: u64,
+    /// The entry's last-use time, and when this thread next refreshes it.
+    used: Arc<AtomicU64>,
+    touch_due: Cell<u64>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(
+        cache: u64,
+        version: u64,
+        id: &[u8],
+        token: AccessToken,
+        expires_at: u64,
+        refresh_due: u64,
+        used: Arc<AtomicU64>,
+    ) -> Snapshot {
+        let touched = used.load(Ordering::Relaxed);
+        Snapshot {
+            cache,
+            version,
+            id: id.into(),
+            token,
+            expires_at,
+            refresh_due,
+            used,
+            touch_due: Cell::new(touched.saturating_add(TOUCH_EVERY)),
+        }
+    }
 }
 
 struct Hot {
@@ -69,6 +101,10 @@ pub(crate) fn lookup<R>(
         let now = now();
         if now >= snap.expires_at || now >= snap.refresh_due {
             return None;
+        }
+        if now >= snap.touch_due.get() {
+            snap.used.store(now, Ordering::Relaxed);
+            snap.touch_due.set(now.saturating_add(TOUCH_EVERY));
         }
         Some((f(&snap.token), hot.shard))
     })

@@ -5,13 +5,15 @@
 //! - `flight`: one fetch many callers wait on;
 //! - `hot`: the per-thread snapshots that make a cache hit touch no shared memory;
 //! - `background`: the thread that refreshes ahead of expiry and keeps prefetched ids warm;
-//! - `pool`: the bounded worker pool behind [`Client::get_access_token_async`].
+//! - `pool`: the bounded worker pool behind [`Client::get_access_token_async`];
+//! - `spawn`: the detached threads both of those run on.
 
 mod background;
 mod cache;
 mod flight;
 mod hot;
 mod pool;
+mod spawn;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -67,25 +69,44 @@ impl Client {
     }
 
     /// Runs [`Client::get_access_token`] on the client's worker pool (at most
-    /// [`MAX_ASYNC_WORKERS`] threads) and calls `callback` once, on a worker thread, with the
-    /// result. An invalid id is an error here, before anything is queued. If the client is
-    /// dropped before the call starts, `callback` gets [`Status::Cancelled`].
+    /// [`MAX_ASYNC_WORKERS`] threads) and calls `callback` exactly once, on a worker thread (or,
+    /// for a call cancelled by dropping the client, on the dropping thread), with the result. An
+    /// invalid id is an error here, before anything is queued. If the client is dropped before
+    /// the call starts, `callback` gets [`Status::Cancelled`]. A panic in `callback` is caught.
     pub fn get_access_token_async<F>(&self, program_id: &str, callback: F) -> Result<(), Error>
     where
         F: FnOnce(Result<AccessToken, Error>) + Send + 'static,
     {
+        self.submit_async(program_id, move |result| {
+            let _ = crate::panics::guarded(move || callback(result));
+        })
+    }
+
+    /// [`Client::get_access_token_async`] for the C boundary: `deliver` runs exactly once and
+    /// outside any `catch_unwind`, so a host runtime may end the worker thread inside it (see
+    /// `spawn`). The fetch itself runs inside one: its panic becomes an `Internal` result.
+    pub(crate) fn submit_async(
+        &self,
+        program_id: &str,
+        deliver: impl FnOnce(Result<AccessToken, Error>) + Send + 'static,
+    ) -> Result<(), Error> {
         let id: Box<str> = validate_program_id(program_id.as_bytes())?.into();
         let cache = Arc::clone(&self.cache);
         self.pool.submit(Box::new(move |run| {
             let result = if run {
-                cache.get(&id)
+                crate::panics::guarded(|| cache.get(&id)).unwrap_or_else(|panic| {
+                    Err(Error::internal(format!(
+                        "internal error in the asynchronous call for program {id} (caught panic: {panic}); please report this bug"
+                    )))
+                })
             } else {
                 Err(Error::new(
                     Status::Cancelled,
                     format!("the client was freed before the call for program {id} ran"),
                 ))
             };
-            callback(result);
+            drop(cache);
+            deliver(result);
         }))
     }
 
@@ -114,9 +135,15 @@ impl Client {
         self.cache.invalidate_if(id, token)
     }
 
-    /// The counters since the client was created.
+    /// The counters since the client was created. O(1): takes no lock.
     pub fn stats(&self) -> Stats {
         self.cache.counters.snapshot(self.cache.cached_programs())
+    }
+
+    /// Cache entries of any kind, tokens or fetches in flight (for memory tests).
+    #[doc(hidden)]
+    pub fn cache_entries(&self) -> usize {
+        self.cache.entry_count()
     }
 
     /// The cache TTL in effect (after the 5-minute cap).
@@ -151,4 +178,42 @@ pub fn default_client() -> Result<&'static Client, Error> {
         .get_or_init(|| Config::from_env().and_then(Client::new))
         .as_ref()
         .map_err(Clone::clone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn an_async_call_whose_fetch_panics_still_calls_back_once() {
+        // No network: the injected panic comes before any I/O.
+        let client = Client::new(Config::new().base_url("http://127.0.0.1:9")).unwrap();
+        let (tx, rx) = mpsc::channel();
+        client
+            .get_access_token_async("test-panic", move |result| {
+                tx.send(result.map(|_| ())).unwrap();
+            })
+            .unwrap();
+        let result = rx.recv_timeout(Duration::from_secs(60)).expect("callback");
+        let e = result.unwrap_err();
+        assert_eq!(e.status(), Status::Internal);
+        assert!(e.message().contains("injected panic"), "{}", e.message());
+        drop(client);
+        assert!(rx.try_recv().is_err(), "called back exactly once");
+    }
+
+    #[test]
+    fn a_panicking_callback_leaves_the_pool_working() {
+        let client = Client::new(Config::new().base_url("http://127.0.0.1:9")).unwrap();
+        client
+            .get_access_token_async("test-panic", |_| panic!("callback panics"))
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        client
+            .get_access_token_async("test-panic", move |r| tx.send(r.is_err()).unwrap())
+            .unwrap();
+        assert!(rx.recv_timeout(Duration::from_secs(60)).unwrap());
+    }
 }

@@ -5,13 +5,20 @@
 //! Idle workers end because a thread that once called into a managed runtime (Mono, the .NET
 //! CLR, Python) stays attached to it; a pool that never shrinks can keep such a runtime from
 //! exiting, and costs a stack per thread for nothing.
+//!
+//! Workers are detached threads (see `spawn`): the pool counts them itself, and a worker that the
+//! host ends inside a callback still leaves the count right (its exit guard runs as the thread
+//! unwinds). In a forked child the pool starts empty (see `fork`): the parent's workers and queue
+//! do not exist there.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{JoinHandle, ThreadId};
+use std::time::Duration;
 
+use super::spawn::spawn_detached;
 use crate::error::{Error, Status};
+use crate::fork::ForkLocal;
 
 /// Most worker threads per client: enough to overlap a slow fetch for one program with hits for
 /// others, few enough to never look like a thread per call.
@@ -19,50 +26,74 @@ pub const MAX_WORKERS: usize = 4;
 /// Most jobs waiting for a worker; more are refused with [`Status::Busy`].
 pub const MAX_QUEUED: usize = 4096;
 /// A worker with nothing to do for this long ends; the next call starts a new one.
-const IDLE_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const IDLE_EXIT: Duration = Duration::from_secs(2);
 
-/// A job is told whether it runs for real (`true`) or is being cancelled (`false`).
+/// A job is told whether it runs for real (`true`) or is being cancelled (`false`). It must not
+/// let a Rust panic escape (it catches around its own work, not around the user's callback).
 pub(crate) type Job = Box<dyn FnOnce(bool) + Send + 'static>;
 
 pub(crate) struct Pool {
-    shared: Arc<Shared>,
+    shared: ForkLocal<Arc<Shared>>,
 }
 
 struct Shared {
     state: Mutex<State>,
+    /// Workers wait here for jobs.
     work: Condvar,
+    /// `shutdown` waits here for workers to end.
+    exited: Condvar,
 }
 
 #[derive(Default)]
 struct State {
     queue: VecDeque<Job>,
-    /// Handles of workers started and not yet joined (some may have ended on idle).
-    workers: Vec<JoinHandle<()>>,
-    /// Workers running now.
+    /// Worker threads alive now.
     live: usize,
+    /// Of those, how many wait for work.
     idle: usize,
     closing: bool,
 }
 
+thread_local! {
+    /// The pool this thread works for (its address), so `shutdown` from inside a job knows it
+    /// cannot wait for itself.
+    static WORKER_OF: Cell<usize> = const { Cell::new(0) };
+}
+
 impl Shared {
+    fn new() -> Arc<Shared> {
+        Arc::new(Shared {
+            state: Mutex::default(),
+            work: Condvar::new(),
+            exited: Condvar::new(),
+        })
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn id(self: &Arc<Self>) -> usize {
+        Arc::as_ptr(self) as usize
     }
 }
 
 impl Pool {
     pub(crate) fn new() -> Pool {
         Pool {
-            shared: Arc::new(Shared {
-                state: Mutex::default(),
-                work: Condvar::new(),
-            }),
+            shared: ForkLocal::new(Shared::new()),
         }
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        // A forked child starts with no workers and no queue.
+        self.shared.get(|_| Shared::new())
     }
 
     /// Queues `job`; starts a worker if none is idle and the pool is not full.
     pub(crate) fn submit(&self, job: Job) -> Result<(), Error> {
-        let mut state = self.shared.lock();
+        let shared = self.shared();
+        let mut state = shared.lock();
         if state.closing {
             return Err(Error::new(
                 Status::Cancelled,
@@ -77,64 +108,94 @@ impl Pool {
         }
         state.queue.push_back(job);
         if state.idle == 0 && state.live < MAX_WORKERS {
-            state.workers.retain(|w| !w.is_finished());
-            let shared = Arc::clone(&self.shared);
-            let spawned = std::thread::Builder::new()
-                .name("ky-async".into())
-                .spawn(move || work(&shared));
-            match spawned {
-                Ok(handle) => {
-                    state.workers.push(handle);
-                    state.live += 1;
-                }
-                Err(e) if state.live == 0 => {
+            if let Err(e) = start_worker(shared, &mut state) {
+                if state.live == 0 {
                     state.queue.pop_back();
                     return Err(Error::internal(format!(
                         "cannot start a worker thread: {e}"
                     )));
                 }
-                Err(_) => {} // the running workers will get to it
+                // Otherwise the running workers will get to it.
             }
         }
         drop(state);
-        self.shared.work.notify_one();
+        shared.work.notify_one();
         Ok(())
     }
 
     /// Refuses new jobs, cancels queued ones (each is still called, with `false`) and waits for
-    /// running ones. From inside a job (a worker thread), it cannot wait for itself or its
-    /// siblings; they finish on their own and the last one frees the pool.
+    /// running ones. From inside a job (a worker thread) it cannot wait for itself or its
+    /// siblings; they finish on their own.
     pub(crate) fn shutdown(&self) {
-        let workers = {
-            let mut state = self.shared.lock();
-            state.closing = true;
-            std::mem::take(&mut state.workers)
-        };
-        self.shared.work.notify_all();
-        let me: ThreadId = std::thread::current().id();
-        if workers.iter().any(|w| w.thread().id() == me) {
+        let shared = self.shared();
+        let mut state = shared.lock();
+        state.closing = true;
+        shared.work.notify_all();
+        if WORKER_OF.try_with(Cell::get).unwrap_or(0) == shared.id() {
             return;
         }
-        for worker in workers {
-            let _ = worker.join();
+        // Workers cancel what is queued and end; this waits for running jobs, which are bounded
+        // by the client's timeout plus the time their callbacks take.
+        while state.live > 0 {
+            state = shared
+                .exited
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
         }
+        // Left over only if no worker could be started or all were ended by the host.
+        let orphans = std::mem::take(&mut state.queue);
+        drop(state);
+        for job in orphans {
+            job(false);
+        }
+    }
+
+    /// Worker threads alive now (for tests).
+    #[cfg(test)]
+    fn live(&self) -> usize {
+        self.shared().lock().live
     }
 }
 
-fn work(shared: &Shared) {
+/// Starts one worker, counted in `state.live`.
+fn start_worker(shared: &Arc<Shared>, state: &mut State) -> std::io::Result<()> {
+    let worker = Arc::clone(shared);
+    spawn_detached("ky-async", Box::new(move || work(&worker)))?;
+    state.live += 1;
+    Ok(())
+}
+
+/// Counts a worker out however it ends: by returning, or by the host ending the thread inside a
+/// callback (the guard is dropped as that unwinds). A worker ended that way may leave jobs
+/// queued with nobody to run them: it starts its replacement.
+struct ExitGuard<'a>(&'a Arc<Shared>);
+
+impl Drop for ExitGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.live -= 1;
+        if !state.queue.is_empty() && state.idle == 0 && state.live < MAX_WORKERS {
+            // Best effort: if no thread can be started, `shutdown` runs the leftovers.
+            let _ = start_worker(self.0, &mut state);
+        }
+        drop(state);
+        self.0.exited.notify_all();
+    }
+}
+
+fn work(shared: &Arc<Shared>) {
+    let _ = WORKER_OF.try_with(|w| w.set(shared.id()));
+    let _exit = ExitGuard(shared);
     let mut state = shared.lock();
     loop {
         if let Some(job) = state.queue.pop_front() {
             let run = !state.closing;
             drop(state);
-            // A job's panic must not kill the worker (and the callback already has its own
-            // boundary); the pool stays usable.
-            let _ = catch_unwind(AssertUnwindSafe(|| job(run)));
+            job(run);
             state = shared.lock();
             continue;
         }
         if state.closing {
-            state.live -= 1;
             return;
         }
         state.idle += 1;
@@ -145,7 +206,6 @@ fn work(shared: &Shared) {
         state = next;
         state.idle -= 1;
         if waited.timed_out() && state.queue.is_empty() && !state.closing {
-            state.live -= 1;
             return;
         }
     }
@@ -155,6 +215,16 @@ fn work(shared: &Shared) {
 mod tests {
     use super::*;
     use std::sync::mpsc;
+    use std::time::Instant;
+
+    /// Polls `cond` until it holds or a generous deadline passes (never a tight margin).
+    fn eventually(what: &str, cond: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 
     #[test]
     fn workers_end_when_idle_and_come_back_on_demand() {
@@ -168,17 +238,58 @@ mod tests {
         for _ in 0..3 {
             assert!(rx.recv().unwrap());
         }
-        assert!(pool.shared.lock().live >= 1);
-        std::thread::sleep(IDLE_EXIT + std::time::Duration::from_millis(500));
-        assert_eq!(pool.shared.lock().live, 0, "idle workers ended");
+        assert!(pool.live() >= 1);
+        eventually("idle workers end", || pool.live() == 0);
         let tx2 = tx.clone();
         pool.submit(Box::new(move |run| tx2.send(run).unwrap()))
             .unwrap();
         assert!(rx.recv().unwrap());
         pool.shutdown();
+        assert_eq!(pool.live(), 0, "shutdown waited for the worker");
         assert!(
             pool.submit(Box::new(|_| {}))
                 .is_err_and(|e| e.status() == Status::Cancelled)
         );
+    }
+
+    #[test]
+    fn shutdown_cancels_queued_jobs_and_waits_for_running_ones() {
+        let pool = Pool::new();
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Arc::new(Mutex::new(release_rx));
+        let (done_tx, done_rx) = mpsc::channel();
+        // Four blockers occupy every worker, the rest queue behind them.
+        for _ in 0..MAX_WORKERS {
+            let (started_tx, release_rx, done_tx) =
+                (started_tx.clone(), Arc::clone(&release_rx), done_tx.clone());
+            pool.submit(Box::new(move |run| {
+                started_tx.send(()).unwrap();
+                release_rx.lock().unwrap().recv().unwrap();
+                done_tx.send(run).unwrap();
+            }))
+            .unwrap();
+        }
+        for _ in 0..MAX_WORKERS {
+            started_rx.recv().unwrap();
+        }
+        for _ in 0..10 {
+            let done_tx = done_tx.clone();
+            pool.submit(Box::new(move |run| done_tx.send(run).unwrap()))
+                .unwrap();
+        }
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // Release the blockers only once shutdown has closed the pool.
+                eventually("shutdown closes the pool", || pool.shared().lock().closing);
+                for _ in 0..MAX_WORKERS {
+                    release_tx.send(()).unwrap();
+                }
+            });
+            pool.shutdown();
+        });
+        let results: Vec<bool> = done_rx.try_iter().collect();
+        assert_eq!(results.len(), MAX_WORKERS + 10, "every job called once");
+        assert_eq!(results.iter().filter(|&&run| run).count(), MAX_WORKERS);
     }
 }

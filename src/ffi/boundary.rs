@@ -4,13 +4,12 @@
 //! A panic must never unwind into C (Rust ≥ 1.81 would abort the host process): it is caught here
 //! and reported as `KY_ERR_INTERNAL` with the panic's message.
 
-use std::any::Any;
-use std::ffi::{CString, c_char};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ffi::c_char;
 
 use super::last_error;
 use super::status::ky_status;
 use crate::error::{Error, Status};
+use crate::panics;
 use crate::program_id::{MAX_PROGRAM_ID_LEN, validate_program_id};
 
 /// A failed FFI call: the error, plus the buffer size the caller needs for `BufferTooSmall`.
@@ -30,26 +29,39 @@ impl From<Error> for Failure {
 
 /// Runs a status-returning body: success clears this thread's last error, failure records it.
 pub(crate) fn status_call(body: impl FnOnce() -> Result<(), Failure>) -> ky_status {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    finish(panics::guarded(body))
+}
+
+/// [`status_call`] for the token getters, whose cache hit must stay as cheap as a function
+/// call: their slow path marks itself quiet instead (see `panics::caught`).
+pub(crate) fn hot_status_call(body: impl FnOnce() -> Result<(), Failure>) -> ky_status {
+    finish(panics::caught(body))
+}
+
+// Inlined: on the hit path a call here costs as much as the rest of the boundary.
+#[inline(always)]
+fn finish(result: Result<Result<(), Failure>, String>) -> ky_status {
+    match result {
         Ok(Ok(())) => {
             last_error::clear();
             ky_status::KY_OK
         }
         Ok(Err(failure)) => {
             last_error::set(&failure.error, failure.required_size);
-            failure.error.status().into()
+            failure.error.status()
         }
-        Err(payload) => {
-            last_error::set(&panic_error(payload), 0);
+        Err(message) => {
+            last_error::set(&panic_error(&message), 0);
             ky_status::KY_ERR_INTERNAL
         }
     }
 }
 
-/// Runs a pointer-returning body: NULL on failure (recorded like `status_call`).
+/// Runs a pointer-returning body: NULL on failure (recorded like `hot_status_call`: only the
+/// `_alloc` getters return pointers).
 pub(crate) fn pointer_call<T>(body: impl FnOnce() -> Result<*mut T, Error>) -> *mut T {
     let mut out = std::ptr::null_mut();
-    let status = status_call(|| {
+    let status = hot_status_call(|| {
         out = body()?;
         Ok(())
     });
@@ -62,17 +74,12 @@ pub(crate) fn pointer_call<T>(body: impl FnOnce() -> Result<*mut T, Error>) -> *
 
 /// Runs a body that cannot fail and does not touch the last error; `fallback` if it panics.
 pub(crate) fn infallible_call<T>(fallback: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+    panics::guarded(body).unwrap_or(fallback)
 }
 
-fn panic_error(payload: Box<dyn Any + Send>) -> Error {
-    let what = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(non-string panic payload)");
+fn panic_error(message: &str) -> Error {
     Error::internal(format!(
-        "internal error (caught panic: {what}); please report this bug"
+        "internal error (caught panic: {message}); please report this bug"
     ))
 }
 
@@ -243,19 +250,98 @@ pub(crate) unsafe fn write_token(
     Ok(())
 }
 
-/// A heap copy of `token` with a NUL, for `ky_string_free`. Allocated with room for the NUL up
-/// front so no unzeroed copy is left behind by a reallocation.
+/// Bytes in front of every string from [`alloc_token`]: its allocation size, so that
+/// [`free_token`] never depends on the contents (a caller may zero or cut the secret first).
+const HEADER: usize = std::mem::size_of::<usize>();
+
+fn token_layout(size: usize) -> Option<std::alloc::Layout> {
+    std::alloc::Layout::from_size_align(size, std::mem::align_of::<usize>()).ok()
+}
+
+/// A heap copy of `token` with a NUL, for `ky_string_free`.
 pub(crate) fn alloc_token(token: &[u8]) -> Result<*mut c_char, Error> {
-    let mut bytes = Vec::with_capacity(token.len() + 1);
-    bytes.extend_from_slice(token);
-    CString::new(bytes)
-        .map(CString::into_raw)
-        .map_err(|_| Error::internal("token contains a NUL byte"))
+    if token.contains(&0) {
+        return Err(Error::internal("token contains a NUL byte"));
+    }
+    let size = HEADER + token.len() + 1;
+    let layout = token_layout(size).ok_or_else(|| Error::internal("token too large"))?;
+    // SAFETY: `layout` has a non-zero size.
+    let base = unsafe { std::alloc::alloc(layout) };
+    if base.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: `base` is a fresh allocation of `size` bytes aligned for `usize`; the header,
+    // the token and the NUL fit exactly.
+    unsafe {
+        base.cast::<usize>().write(size);
+        let text = base.add(HEADER);
+        std::ptr::copy_nonoverlapping(token.as_ptr(), text, token.len());
+        *text.add(token.len()) = 0;
+        Ok(text.cast::<c_char>())
+    }
+}
+
+/// Zeroes and frees a string from [`alloc_token`], whatever the caller wrote into it.
+///
+/// # Safety
+/// `s` came from [`alloc_token`] and is freed once.
+pub(crate) unsafe fn free_token(s: *mut c_char) {
+    // SAFETY: per the contract, the header sits `HEADER` bytes before `s` and holds the size
+    // of the allocation, which starts there.
+    unsafe {
+        let base = s.cast::<u8>().sub(HEADER);
+        let size = base.cast::<usize>().read();
+        let text = std::slice::from_raw_parts_mut(base.add(HEADER), size - HEADER);
+        crate::token::zero(text);
+        if let Some(layout) = token_layout(size) {
+            std::alloc::dealloc(base, layout);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The unit-test binary's allocator: the system one, remembering per thread the size of the
+    /// last deallocation, so a test can check a free used the allocation's own layout.
+    struct Recording;
+
+    thread_local! {
+        static LAST_DEALLOC: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    // SAFETY: forwards to the system allocator unchanged.
+    unsafe impl std::alloc::GlobalAlloc for Recording {
+        unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+            // SAFETY: forwarded.
+            unsafe { std::alloc::System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+            let _ = LAST_DEALLOC.try_with(|last| last.set(layout.size()));
+            // SAFETY: forwarded.
+            unsafe { std::alloc::System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Recording = Recording;
+
+    #[test]
+    fn a_token_string_is_freed_with_its_own_layout_whatever_it_holds() {
+        for cut_at in [0usize, 3, 12] {
+            let s = alloc_token(b"27_secret_tk").unwrap();
+            // SAFETY: `s` holds 12 bytes and a NUL; the caller may write into it.
+            unsafe { *s.add(cut_at) = 0 };
+            // SAFETY: from `alloc_token`, freed once.
+            unsafe { free_token(s) };
+            assert_eq!(
+                LAST_DEALLOC.with(std::cell::Cell::get),
+                HEADER + 13,
+                "cut at {cut_at}"
+            );
+        }
+    }
     use std::ffi::CStr;
 
     #[test]

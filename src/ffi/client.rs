@@ -5,7 +5,8 @@
 use std::ffi::{c_char, c_void};
 
 use super::boundary::{
-    self, Failure, alloc_token, check_out_buf, handle, infallible_call, pointer_call, status_call,
+    self, Failure, alloc_token, check_out_buf, handle, hot_status_call, infallible_call,
+    pointer_call, status_call,
 };
 use super::config::ky_config;
 use super::last_error;
@@ -17,22 +18,26 @@ use crate::error::Error;
 /// An opaque client: made by `ky_client_new`, released by `ky_client_free`.
 ///
 /// Thread-safety: every `ky_client_*` function may be called on the same client from any number
-/// of threads at once, except `ky_client_free`, which must be the last call on it.
+/// of threads at once, except `ky_client_free`, which must be the last call on it (no call may
+/// run concurrently with it).
 pub struct ky_client {
     client: Client,
 }
 
-/// Called once with the result of `ky_client_get_access_token_async`, on a worker thread of the
-/// client (never on the calling thread).
+/// Called exactly once with the result of `ky_client_get_access_token_async`: on a worker thread
+/// of the client (never on the thread that made the call), or, for a call cancelled by
+/// `ky_client_free`, possibly on the thread freeing the client.
 ///
 /// - `status`: `KY_OK`, or the failure (and `ky_last_error_message()` on this thread, during the
 ///   callback, has the details), or `KY_ERR_CANCELLED` if the client was freed first.
 /// - `token`, `token_len`: the token, NUL-terminated, valid only until the callback returns (copy
-///   it to keep it); NULL and 0 on failure.
+///   it to keep it; it is zeroed afterwards); NULL and 0 on failure.
 /// - `userdata`: the pointer given to the async call.
 ///
 /// The callback must not unwind (throw a C++ exception or longjmp) out of itself. It may call any
-/// `ky_*` function, including `ky_client_free` on its own client (see `ky_client_free`).
+/// `ky_*` function, including `ky_client_free` on its own client (see `ky_client_free`). A
+/// runtime that ends the thread inside it (`pthread_exit`, as CPython does at shutdown) is
+/// survived: the worker is replaced on demand.
 pub type ky_token_callback = Option<
     unsafe extern "C" fn(
         status: ky_status,
@@ -73,16 +78,19 @@ pub unsafe extern "C" fn ky_client_new(
 /// Releases a client. `ky_client_free(NULL)` does nothing.
 ///
 /// Asynchronous calls not yet started are cancelled (their callbacks run with
-/// `KY_ERR_CANCELLED`), calls already running finish, and the background thread stops; this waits
-/// for all of that (at most about the client's timeout), so when it returns no callback of this
-/// client is running or will run, and userdata may be freed. Async calls submitted by other
-/// threads while it runs get `KY_ERR_CANCELLED`. Called from inside one of the client's own
-/// callbacks it cannot wait for itself: the other callbacks then finish (or are cancelled) after
-/// it returns.
+/// `KY_ERR_CANCELLED`), calls already running finish (each within the client's timeout, plus the
+/// time its callback takes), and the background thread stops after its current refresh; this
+/// waits for all of that, so when it returns no callback of this client is running or will run,
+/// and userdata may be freed. Called from inside one of the client's own callbacks it cannot wait
+/// for itself: the other callbacks then finish (or are cancelled) after it returns.
+///
+/// Like `fclose`, this must be the last call on the client: calling any other `ky_client_*`
+/// function on it concurrently with, or after, `ky_client_free` is undefined behaviour. (Its own
+/// callbacks are the exception above.)
 ///
 /// # Safety
-/// `client` is NULL or a client from `ky_client_new` not yet freed; no other call on it may start
-/// after this one (async submissions racing with it are handled as above).
+/// `client` is NULL or a client from `ky_client_new` not yet freed, and no other thread uses it
+/// during or after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ky_client_free(client: *mut ky_client) {
     infallible_call((), || {
@@ -106,7 +114,7 @@ pub unsafe extern "C" fn ky_client_get_access_token(
     out_buf: *mut c_char,
     len: usize,
 ) -> ky_status {
-    status_call(|| {
+    hot_status_call(|| {
         // SAFETY: the caller guarantees `client` is NULL or live.
         let client = unsafe { handle(client, "client") }?;
         // SAFETY: forwarded contract.
@@ -268,6 +276,22 @@ struct UserData(*mut c_void);
 // SAFETY: the library never dereferences it; the caller's contract makes sending it sound.
 unsafe impl Send for UserData {}
 
+/// The callback as it is called: `C-unwind`, so that a host runtime ending the thread inside it
+/// (`pthread_exit` from CPython at shutdown, Mono unloading a domain) unwinds through our frames
+/// instead of aborting the process. Same calling convention as `ky_token_callback`.
+type TokenCallbackUnwind =
+    unsafe extern "C-unwind" fn(ky_status, *const c_char, usize, *mut c_void);
+
+/// A token string handed to a callback; zeroed and freed however the callback ends.
+struct LentToken(*mut c_char);
+
+impl Drop for LentToken {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `alloc_token` and is freed only here.
+        unsafe { boundary::free_token(self.0) };
+    }
+}
+
 /// The body of both async functions.
 ///
 /// # Safety
@@ -283,34 +307,27 @@ pub(crate) unsafe fn submit(
     let Some(callback) = callback else {
         return Err(Error::invalid("callback is NULL").into());
     };
+    // SAFETY: only the unwind annotation differs; the ABI is the same.
+    let callback: TokenCallbackUnwind = unsafe { std::mem::transmute(callback) };
     let userdata = UserData(userdata);
-    client.get_access_token_async(id, move |result| {
+    client.submit_async(id, move |result| {
         let userdata = userdata;
-        match result {
-            Ok(token) => match alloc_token(token.as_bytes()) {
-                Ok(ptr) => {
-                    last_error::clear();
-                    // SAFETY: `callback` is the caller's function; `ptr` is a live C string.
-                    unsafe { callback(ky_status::KY_OK, ptr, token.len(), userdata.0) };
-                    // SAFETY: `ptr` came from `alloc_token`; the callback no longer uses it.
-                    unsafe { super::ky_string_free(ptr) };
-                }
-                Err(e) => fail(callback, &e, userdata.0),
-            },
-            Err(e) => fail(callback, &e, userdata.0),
+        let lent =
+            result.and_then(|token| Ok((LentToken(alloc_token(token.as_bytes())?), token.len())));
+        match lent {
+            Ok((token, len)) => {
+                last_error::clear();
+                // SAFETY: the caller's function, called once; the string lives until it returns.
+                unsafe { callback(ky_status::KY_OK, token.0, len, userdata.0) };
+            }
+            Err(e) => {
+                last_error::set(&e, 0);
+                // SAFETY: the caller's function, called once as documented.
+                unsafe { callback(e.status(), std::ptr::null(), 0, userdata.0) };
+            }
         }
     })?;
     Ok(())
-}
-
-fn fail(
-    callback: unsafe extern "C" fn(ky_status, *const c_char, usize, *mut c_void),
-    error: &Error,
-    userdata: *mut c_void,
-) {
-    last_error::set(error, 0);
-    // SAFETY: `callback` is the caller's function, called once as documented.
-    unsafe { callback(error.status().into(), std::ptr::null(), 0, userdata) };
 }
 
 /// Fills `out` with this client's counters (see `ky_stats`). Pass `sizeof(ky_stats)` as

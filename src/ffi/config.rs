@@ -1,13 +1,18 @@
 //! `ky_config`: an opaque, extensible client configuration. New options arrive as new setters,
-//! so the ABI never breaks. Each setter checks its value at once (and leaves the configuration
-//! unchanged if it is rejected); `ky_client_new` checks the whole.
+//! so the ABI never breaks. Each setter checks its own value at once, by that option's rule in
+//! `config` (and leaves the configuration unchanged if it is rejected); another option's bad
+//! value never makes it fail. `ky_client_new` checks the whole.
 
 use std::ffi::c_char;
 use std::time::Duration;
 
 use super::boundary::{self, handle_mut, infallible_call, status_call};
 use super::status::ky_status;
-use crate::config::{Config, Proxy};
+use crate::config::{
+    BaseUrl, Config, EnvProxy, MAX_PREFETCH, Proxy, check_ca_file, check_connect_timeout,
+    check_max_programs, check_max_retries, check_proxy_url, check_refresh_ahead,
+    check_stale_if_error, check_timeout, check_user_agent_suffix,
+};
 use crate::error::Error;
 
 /// Longest string accepted by a configuration setter (URLs, paths, proxy), in bytes.
@@ -24,14 +29,13 @@ pub struct ky_config {
     pub(crate) config: Config,
 }
 
-/// Applies `change` to a copy of the configuration and keeps it only if it validates.
-fn set(config: *mut ky_config, change: impl FnOnce(Config) -> Result<Config, Error>) -> ky_status {
+/// Applies `change`, which checks its own value first and fails without touching the
+/// configuration.
+fn set(config: *mut ky_config, change: impl FnOnce(&mut Config) -> Result<(), Error>) -> ky_status {
     status_call(|| {
         // SAFETY: the caller guarantees `config` is NULL or a live configuration it owns.
         let target = unsafe { handle_mut(config, "config") }?;
-        let changed = change(target.config.clone())?;
-        changed.validate()?;
-        target.config = changed;
+        change(&mut target.config)?;
         Ok(())
     })
 }
@@ -102,7 +106,9 @@ pub unsafe extern "C" fn ky_config_set_base_url(
     set(config, |c| {
         // SAFETY: the caller guarantees `url` is NULL or NUL-terminated.
         let url = unsafe { boundary::req_str(url, "url", MAX_SETTING_LEN) }?;
-        Ok(c.base_url(url))
+        BaseUrl::parse(url)?;
+        c.base_url = url.to_owned();
+        Ok(())
     })
 }
 
@@ -112,7 +118,12 @@ pub unsafe extern "C" fn ky_config_set_base_url(
 /// `config` is NULL or a live configuration.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ky_config_set_timeout_ms(config: *mut ky_config, ms: u64) -> ky_status {
-    set(config, |c| Ok(c.timeout(Duration::from_millis(ms))))
+    set(config, |c| {
+        let timeout = Duration::from_millis(ms);
+        check_timeout(timeout)?;
+        c.timeout = timeout;
+        Ok(())
+    })
 }
 
 /// Sets the deadline for opening a connection (TCP + TLS) in milliseconds (1 to 600000). By
@@ -125,7 +136,12 @@ pub unsafe extern "C" fn ky_config_set_connect_timeout_ms(
     config: *mut ky_config,
     ms: u64,
 ) -> ky_status {
-    set(config, |c| Ok(c.connect_timeout(Duration::from_millis(ms))))
+    set(config, |c| {
+        let timeout = Duration::from_millis(ms);
+        check_connect_timeout(timeout)?;
+        c.connect_timeout = Some(timeout);
+        Ok(())
+    })
 }
 
 /// Sets how many times a network error or 5xx is retried (0 to 10; default 2).
@@ -137,7 +153,11 @@ pub unsafe extern "C" fn ky_config_set_max_retries(
     config: *mut ky_config,
     retries: u32,
 ) -> ky_status {
-    set(config, |c| Ok(c.max_retries(retries)))
+    set(config, |c| {
+        check_max_retries(retries)?;
+        c.max_retries = retries;
+        Ok(())
+    })
 }
 
 /// Sets how long a token is served from cache, in milliseconds (default 60000). Values above
@@ -147,11 +167,15 @@ pub unsafe extern "C" fn ky_config_set_max_retries(
 /// `config` is NULL or a live configuration.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ky_config_set_cache_ttl_ms(config: *mut ky_config, ms: u64) -> ky_status {
-    set(config, |c| Ok(c.cache_ttl(Duration::from_millis(ms))))
+    set(config, |c| {
+        *c = std::mem::take(c).cache_ttl(Duration::from_millis(ms));
+        Ok(())
+    })
 }
 
-/// Trusts the root certificates in this PEM file on top of the system store. The file is read
-/// by `ky_client_new`. NULL removes a file set earlier.
+/// Trusts the root certificates in this PEM file on top of the system store. It must be a
+/// regular file of at most 4 MiB (checked now); it is read by `ky_client_new`. NULL removes a
+/// file set earlier.
 ///
 /// # Safety
 /// `config` is NULL or a live configuration; `path` is NULL or a NUL-terminated string.
@@ -160,10 +184,15 @@ pub unsafe extern "C" fn ky_config_set_ca_file(
     config: *mut ky_config,
     path: *const c_char,
 ) -> ky_status {
-    set(config, |mut c| {
+    set(config, |c| {
         // SAFETY: the caller guarantees `path` is NULL or NUL-terminated.
-        c.ca_file = unsafe { boundary::opt_str(path, "path", MAX_SETTING_LEN) }?.map(Into::into);
-        Ok(c)
+        let path = unsafe { boundary::opt_str(path, "path", MAX_SETTING_LEN) }?;
+        let path = path.map(std::path::PathBuf::from);
+        if let Some(path) = &path {
+            check_ca_file(path)?;
+        }
+        c.ca_file = path;
+        Ok(())
     })
 }
 
@@ -178,7 +207,7 @@ pub unsafe extern "C" fn ky_config_set_ca_pem(
     pem: *const u8,
     len: usize,
 ) -> ky_status {
-    set(config, |mut c| {
+    set(config, |c| {
         // SAFETY: the caller guarantees `pem` is readable for `len` bytes.
         let pem = unsafe { boundary::bytes(pem, len, "pem") }?;
         if pem.len() > MAX_CA_PEM_LEN {
@@ -188,7 +217,7 @@ pub unsafe extern "C" fn ky_config_set_ca_pem(
             )));
         }
         c.ca_pem = (!pem.is_empty()).then(|| pem.to_vec());
-        Ok(c)
+        Ok(())
     })
 }
 
@@ -206,24 +235,15 @@ pub unsafe extern "C" fn ky_config_set_proxy(
     set(config, |c| {
         // SAFETY: the caller guarantees `proxy` is NULL or NUL-terminated.
         let proxy = unsafe { boundary::opt_str(proxy, "proxy", MAX_SETTING_LEN) }?;
-        let proxy = match proxy.unwrap_or("") {
+        c.proxy = match proxy.unwrap_or("") {
             "" | "none" => Proxy::None,
-            "env" => Config::from_env()?.proxy,
-            url if url.starts_with("http://") || url.starts_with("https://") => {
-                ureq::Proxy::new(url).map_err(|_| {
-                    Error::invalid(
-                        "proxy is not a valid URL (expected http://[user:password@]host:port)",
-                    )
-                })?;
+            "env" => Proxy::Environment(EnvProxy::from_env()),
+            url => {
+                check_proxy_url(url, "the proxy setting")?;
                 Proxy::Url(url.to_owned())
             }
-            _ => {
-                return Err(Error::invalid(
-                    "proxy must be \"none\", \"env\" or a URL http://[user:password@]host:port",
-                ));
-            }
         };
-        Ok(c.proxy(proxy))
+        Ok(())
     })
 }
 
@@ -237,11 +257,15 @@ pub unsafe extern "C" fn ky_config_set_user_agent_suffix(
     config: *mut ky_config,
     suffix: *const c_char,
 ) -> ky_status {
-    set(config, |mut c| {
+    set(config, |c| {
         // SAFETY: the caller guarantees `suffix` is NULL or NUL-terminated.
         let suffix = unsafe { boundary::opt_str(suffix, "suffix", MAX_SETTING_LEN) }?;
-        c.user_agent_suffix = suffix.filter(|s| !s.is_empty()).map(str::to_owned);
-        Ok(c)
+        let suffix = suffix.filter(|s| !s.is_empty());
+        if let Some(suffix) = suffix {
+            check_user_agent_suffix(suffix)?;
+        }
+        c.user_agent_suffix = suffix.map(str::to_owned);
+        Ok(())
     })
 }
 
@@ -256,7 +280,11 @@ pub unsafe extern "C" fn ky_config_set_refresh_ahead(
     config: *mut ky_config,
     fraction: f64,
 ) -> ky_status {
-    set(config, |c| Ok(c.refresh_ahead(fraction)))
+    set(config, |c| {
+        check_refresh_ahead(fraction)?;
+        c.refresh_ahead = fraction;
+        Ok(())
+    })
 }
 
 /// Sets the stale-if-error window in milliseconds (default and maximum 300000): when refreshing
@@ -270,7 +298,12 @@ pub unsafe extern "C" fn ky_config_set_stale_if_error_ms(
     config: *mut ky_config,
     ms: u64,
 ) -> ky_status {
-    set(config, |c| Ok(c.stale_if_error(Duration::from_millis(ms))))
+    set(config, |c| {
+        let window = Duration::from_millis(ms);
+        check_stale_if_error(window)?;
+        c.stale_if_error = window;
+        Ok(())
+    })
 }
 
 /// Adds a program id to keep warm: the client's background thread fetches it at creation and
@@ -286,6 +319,28 @@ pub unsafe extern "C" fn ky_config_add_prefetch(
     set(config, |c| {
         // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
         let id = unsafe { boundary::program_id(program_id) }?;
-        Ok(c.prefetch([id]))
+        if c.prefetch.len() >= MAX_PREFETCH {
+            return Err(Error::invalid(format!(
+                "the prefetch list already has {MAX_PREFETCH} program ids"
+            )));
+        }
+        c.prefetch.push(id.to_owned());
+        Ok(())
+    })
+}
+
+/// Sets how many program ids the cache holds at once (default 10000; 1 to 10000000). Beyond it
+/// the least recently used are evicted, so ids taken from requests cannot grow memory without
+/// bound.
+///
+/// # Safety
+/// `config` is NULL or a live configuration.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_config_set_max_programs(config: *mut ky_config, max: u64) -> ky_status {
+    set(config, |c| {
+        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        check_max_programs(max)?;
+        c.max_programs = max;
+        Ok(())
     })
 }

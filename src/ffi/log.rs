@@ -3,35 +3,10 @@
 use std::ffi::{CString, c_char, c_void};
 
 use super::boundary::status_call;
-use super::status::ky_status;
+use super::status::{ky_log_level, ky_status};
 use crate::error::Error;
-use crate::log::{Level, set_log_sink};
-
-/// Log levels for `ky_set_log_callback`; a callback receives lines at its `min_level` and above.
-#[repr(i32)]
-#[allow(non_camel_case_types)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ky_log_level {
-    /// Background refreshes started.
-    KY_LOG_DEBUG = 0,
-    /// Each upstream request that succeeded, with its timing.
-    KY_LOG_INFO = 1,
-    /// A failed attempt that will be retried; a stale token served.
-    KY_LOG_WARN = 2,
-    /// A fetch that failed for good.
-    KY_LOG_ERROR = 3,
-}
-
-impl From<Level> for ky_log_level {
-    fn from(level: Level) -> ky_log_level {
-        match level {
-            Level::Debug => ky_log_level::KY_LOG_DEBUG,
-            Level::Info => ky_log_level::KY_LOG_INFO,
-            Level::Warn => ky_log_level::KY_LOG_WARN,
-            Level::Error => ky_log_level::KY_LOG_ERROR,
-        }
-    }
-}
+use crate::log::{Level, SharedSink, replace_sink};
+use std::sync::Arc;
 
 /// Receives one log line: `level`, the NUL-terminated UTF-8 `line` (valid only during the call;
 /// it names the program id and timings and never contains a token), and the registered userdata.
@@ -40,6 +15,10 @@ impl From<Level> for ky_log_level {
 /// `ky_set_log_callback` (that returns `KY_ERR_INVALID_ARGUMENT`).
 pub type ky_log_callback =
     Option<unsafe extern "C" fn(level: ky_log_level, line: *const c_char, userdata: *mut c_void)>;
+
+/// The callback as it is called: `C-unwind`, so a host runtime that ends the thread inside it
+/// unwinds through our frames instead of aborting the process (see `client::spawn`).
+type LogCallbackUnwind = unsafe extern "C-unwind" fn(ky_log_level, *const c_char, *mut c_void);
 
 struct UserData(*mut c_void);
 // SAFETY: only passed back to the caller's callback; the caller allowed any thread.
@@ -71,16 +50,18 @@ pub unsafe extern "C" fn ky_set_log_callback(
             ))
         })?;
         let sink = callback.map(|callback| {
+            // SAFETY: only the unwind annotation differs (see `LogCallbackUnwind`).
+            let callback: LogCallbackUnwind = unsafe { std::mem::transmute(callback) };
             let userdata = UserData(userdata);
-            Box::new(move |level: Level, line: &str| {
+            Arc::new(move |level: Level, line: &str| {
                 let userdata = &userdata;
                 if let Ok(line) = CString::new(line) {
                     // SAFETY: the caller's function, called as documented.
-                    unsafe { callback(level.into(), line.as_ptr(), userdata.0) };
+                    unsafe { callback(level, line.as_ptr(), userdata.0) };
                 }
-            }) as crate::log::LogSink
+            }) as SharedSink
         });
-        set_log_sink(sink, level)?;
+        replace_sink(sink, level)?;
         Ok(())
     })
 }

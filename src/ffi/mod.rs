@@ -13,18 +13,17 @@ mod log;
 mod stats;
 mod status;
 
-use std::ffi::{CStr, CString, c_char};
+use std::ffi::{CStr, c_char};
 
-use boundary::{infallible_call, pointer_call, status_call};
+use boundary::{hot_status_call, infallible_call, pointer_call, status_call};
 pub use client::*;
 pub use config::*;
 pub use log::*;
 pub use stats::*;
-pub use status::ky_status;
+pub use status::{ky_log_level, ky_status};
 
 use crate::client::default_client;
 use crate::error::Status;
-use crate::token::zero;
 
 /// Major version of this library (semantic versioning); equals the first part of `ky_version()`.
 pub const KY_VERSION_MAJOR: u32 = 0;
@@ -57,7 +56,8 @@ const VERSION: &CStr =
 /// otherwise fetched from `KY_BASE_URL`. Any number of threads asking for the same program at once
 /// share one upstream request and its result. The default client is configured from the
 /// environment at the first call (`KY_BASE_URL`, `KY_TIMEOUT_MS`, `KY_MAX_RETRIES`,
-/// `KY_CACHE_TTL_MS`, `KY_CA_FILE`, proxy variables); the call blocks for at most `KY_TIMEOUT_MS`.
+/// `KY_CACHE_TTL_MS`, `KY_MAX_PROGRAMS`, `KY_CA_FILE`, proxy variables); the call blocks for at
+/// most `KY_TIMEOUT_MS` (default 5000), whether it fetches or waits for another thread's fetch.
 ///
 /// - `program_id`: NUL-terminated, 1-32 characters of `A-Z a-z 0-9 _ -`; borrowed for the call.
 /// - `out_buf`, `len`: caller-owned buffer of `len` bytes; `KY_TOKEN_BUFFER_SIZE` is a good size.
@@ -80,7 +80,7 @@ pub unsafe extern "C" fn ky_get_access_token(
     out_buf: *mut c_char,
     len: usize,
 ) -> ky_status {
-    status_call(|| {
+    hot_status_call(|| {
         let client = default_client()?;
         // SAFETY: forwarded contract.
         unsafe { client::get_into(client, program_id, out_buf, len) }
@@ -104,8 +104,9 @@ pub unsafe extern "C" fn ky_get_access_token_alloc(program_id: *const c_char) ->
     })
 }
 
-/// Overwrites a string returned by `ky_get_access_token_alloc` with zeros, then frees it.
-/// `ky_string_free(NULL)` does nothing.
+/// Overwrites a string returned by `ky_get_access_token_alloc` (or `ky_client_…_alloc`) with
+/// zeros, then frees it. `ky_string_free(NULL)` does nothing. The string's contents do not
+/// matter: it may have been zeroed or cut short by the caller first.
 ///
 /// # Safety
 /// `s` is NULL or a pointer returned by `ky_get_access_token_alloc` that has not been freed yet.
@@ -115,9 +116,8 @@ pub unsafe extern "C" fn ky_string_free(s: *mut c_char) {
         if s.is_null() {
             return;
         }
-        // SAFETY: the caller guarantees `s` came from `CString::into_raw` in `alloc_token`.
-        let mut bytes = unsafe { CString::from_raw(s) }.into_bytes_with_nul();
-        zero(&mut bytes);
+        // SAFETY: the caller guarantees `s` came from `alloc_token` and is freed once.
+        unsafe { boundary::free_token(s) };
     })
 }
 
@@ -174,21 +174,24 @@ pub extern "C" fn ky_version() -> *const c_char {
 /// status. Static: never free it. Takes `int32_t` so any value from C is safe to pass.
 #[unsafe(no_mangle)]
 pub extern "C" fn ky_status_name(status: i32) -> *const c_char {
-    infallible_call(c"KY_ERR_UNKNOWN".as_ptr(), || {
-        Status::from_code(status)
-            .map_or(c"KY_ERR_UNKNOWN", Status::c_name)
-            .as_ptr()
-    })
+    status_text(status, Status::c_name, c"KY_ERR_UNKNOWN")
 }
 
 /// A short English description of a status code, like `curl_easy_strerror`, e.g.
 /// "deadline exceeded". Static: never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn ky_status_description(status: i32) -> *const c_char {
-    infallible_call(c"unknown status code".as_ptr(), || {
-        Status::from_code(status)
-            .map_or(c"unknown status code", Status::c_description)
-            .as_ptr()
+    status_text(status, Status::c_description, c"unknown status code")
+}
+
+/// A static text about a status code from its `c_enum!` row, or `unknown` for any other value.
+fn status_text(
+    code: i32,
+    text: fn(Status) -> &'static CStr,
+    unknown: &'static CStr,
+) -> *const c_char {
+    infallible_call(unknown.as_ptr(), || {
+        Status::from_code(code).map_or(unknown, text).as_ptr()
     })
 }
 

@@ -79,10 +79,19 @@ static void test_config_validation(void) {
     CHECK(strstr(ky_last_error_message(), "PEM") != NULL, "%s", ky_last_error_message());
     CHECK(client == canary, "out written on failure");
     EXPECT(ky_config_set_ca_pem(cfg, NULL, 0), KY_OK);
-    EXPECT(ky_config_set_ca_file(cfg, "/nonexistent/ca.pem"), KY_OK);
-    EXPECT(ky_client_new(cfg, &client), KY_ERR_INVALID_ARGUMENT);
+    /* A CA file must be a regular file of at most 4 MiB: checked by the setter (never opened,
+     * so a FIFO cannot block it), and read again with the same limits by ky_client_new. */
+    EXPECT(ky_config_set_ca_file(cfg, "/nonexistent/ca.pem"), KY_ERR_INVALID_ARGUMENT);
     CHECK(strstr(ky_last_error_message(), "/nonexistent/ca.pem") != NULL, "%s", ky_last_error_message());
+    EXPECT(ky_config_set_ca_file(cfg, "/dev/zero"), KY_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ky_last_error_message(), "not a regular file") != NULL, "%s", ky_last_error_message());
     EXPECT(ky_config_set_ca_file(cfg, NULL), KY_OK);
+    /* Each setter checks its own value only: a rejected timeout does not poison the others. */
+    EXPECT(ky_config_set_timeout_ms(cfg, 0), KY_ERR_INVALID_ARGUMENT);
+    EXPECT(ky_config_set_max_retries(cfg, 1), KY_OK);
+    EXPECT(ky_config_set_max_programs(cfg, 0), KY_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ky_last_error_message(), "max programs") != NULL, "%s", ky_last_error_message());
+    EXPECT(ky_config_set_max_programs(cfg, 100), KY_OK);
     /* A rejected value leaves the earlier good one: this client uses the sandbox. */
     EXPECT(ky_config_set_base_url(cfg, base_url), KY_OK);
     EXPECT(ky_config_set_proxy(cfg, "none"), KY_OK);

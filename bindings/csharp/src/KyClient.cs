@@ -133,6 +133,8 @@ namespace Ky
             if (o.Prefetch != null)
                 foreach (string id in o.Prefetch)
                     Errors.Check(NativeMethods.ky_config_add_prefetch(config, ProgramId.Encode(id)));
+            if (o.MaxPrograms.HasValue)
+                Errors.Check(NativeMethods.ky_config_set_max_programs(config, o.MaxPrograms.Value));
         }
 
         private static ulong Millis(TimeSpan value, string name)

@@ -54,5 +54,8 @@ namespace Ky
 
         /// <summary>Program ids fetched at creation and kept warm in the background (at most 1024).</summary>
         public IList<string> Prefetch { get; set; }
+
+        /// <summary>Most program ids cached at once (default 10000; the least recently used are evicted beyond it).</summary>
+        public ulong? MaxPrograms { get; set; }
     }
 }

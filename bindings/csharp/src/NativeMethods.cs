@@ -143,6 +143,9 @@ namespace Ky
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int ky_config_add_prefetch(IntPtr config, byte[] programId);
 
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int ky_config_set_max_programs(IntPtr config, ulong max);
+
         // Logging.
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int ky_set_log_callback(IntPtr callback, IntPtr userdata, int minLevel);

@@ -127,6 +127,8 @@ def test_big_token_on_a_client(sandbox):
         {"user_agent_suffix": "bad\nline"},
         {"prefetch": ["../x"]},
         {"ca_file": "/nonexistent/ca.pem"},
+        {"ca_file": "/dev/zero"},
+        {"max_programs": 0},
     ],
     ids=repr,
 )
@@ -134,6 +136,17 @@ def test_bad_configuration_is_invalid_argument(kwargs):
     with pytest.raises(ky.InvalidArgument) as info:
         ky.Client(**kwargs)
     assert info.value.message
+
+
+def test_max_programs_caps_the_cache(sandbox, fresh_id):
+    with ky.Client(max_programs=2) as client:
+        for i in range(5):
+            assert client.get_access_token(f"{fresh_id}-{i}") == f"sandbox_{fresh_id}-{i}_v1"
+        assert client.stats().cached_programs <= 2
+        # The most recent ids are still cached: no new request for the last one.
+        before = sandbox.count(f"{fresh_id}-4")
+        client.get_access_token(f"{fresh_id}-4")
+        assert sandbox.count(f"{fresh_id}-4") == before
 
 
 @pytest.mark.parametrize(

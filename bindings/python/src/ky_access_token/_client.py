@@ -137,6 +137,7 @@ class Client:
         refresh_ahead: Optional[float] = None,
         stale_if_error: Optional[_args.Seconds] = None,
         prefetch: Iterable[str] = (),
+        max_programs: Optional[int] = None,
         from_env: bool = False,
     ) -> None:
         self._handle: Optional[int] = None  # set last: __del__ may see a half-built object
@@ -175,6 +176,8 @@ class Client:
             setters.append((lib.ky_config_set_stale_if_error_ms, ms))
         for pid in prefetch:
             setters.append((lib.ky_config_add_prefetch, _args.program_id(pid)))
+        if max_programs is not None:
+            setters.append((lib.ky_config_set_max_programs, _args.count(max_programs, "max_programs")))
 
         config = ctypes.c_void_p()
         check(lib.ky_config_from_env(ctypes.byref(config)) if from_env else lib.ky_config_new(ctypes.byref(config)))

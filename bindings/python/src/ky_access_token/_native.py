@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import sys
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -30,17 +29,12 @@ from pathlib import Path
 from typing import Any, List, Sequence, Tuple
 
 from ._errors import KyError, LibraryNotFoundError, error_for
+from ._libname import LIBRARY_FILE
 
 ENV_VAR = "KY_ACCESS_TOKEN_LIB"
 TOKEN_BUFFER_SIZE = 1024  # KY_TOKEN_BUFFER_SIZE
 STATUS_SLOTS = 16  # KY_STATUS_SLOTS
 
-if sys.platform == "win32":
-    LIBRARY_FILE = "ky_access_token.dll"
-elif sys.platform == "darwin":
-    LIBRARY_FILE = "libky_access_token.dylib"
-else:
-    LIBRARY_FILE = "libky_access_token.so"
 
 
 class KyStats(Structure):
@@ -105,6 +99,7 @@ _SIGNATURES: Sequence[Tuple[str, Tuple[Any, ...], Any]] = (
     ("ky_config_set_refresh_ahead", (_handle, c_double), _status),
     ("ky_config_set_stale_if_error_ms", (_handle, c_uint64), _status),
     ("ky_config_add_prefetch", (_handle, c_char_p), _status),
+    ("ky_config_set_max_programs", (_handle, c_uint64), _status),
     ("ky_client_new", (_handle, _out_handle), _status),
     ("ky_client_free", (_handle,), None),
     ("ky_client_get_access_token", (_handle, c_char_p, _buf, c_size_t), _status),

@@ -174,34 +174,34 @@ impl Config {
     /// [`Config::from_env`] reading variables through `lookup` (for tests and embedders).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
         let ky = |name: &str| lookup(name).filter(|v| !v.is_empty());
-        // Each variable is checked by its option's own rule, and the message names the variable.
-        let named = |name: &str, value: &str, e: Error| {
-            Error::invalid(format!("{name}={}: {}", sanitize(value, 40), e.message()))
+        // Each variable is parsed, then checked by its option's own rule; a message names it.
+        let var = |name: &str, check: fn(Duration) -> Result<(), Error>| {
+            ky(name)
+                .map(|v| {
+                    let value = Duration::from_millis(parse_number(name, &v)?);
+                    check(value).map_err(|e| named(name, &v, &e))?;
+                    Ok::<_, Error>(value)
+                })
+                .transpose()
         };
         let mut config = Config::new();
         if let Some(url) = ky("KY_BASE_URL") {
             BaseUrl::parse(&url)?;
             config.base_url = url;
         }
-        if let Some(v) = ky("KY_TIMEOUT_MS") {
-            let timeout = Duration::from_millis(parse_number("KY_TIMEOUT_MS", &v)?);
-            check_timeout(timeout).map_err(|e| named("KY_TIMEOUT_MS", &v, e))?;
+        if let Some(timeout) = var("KY_TIMEOUT_MS", check_timeout)? {
             config.timeout = timeout;
         }
         if let Some(v) = ky("KY_MAX_RETRIES") {
             let retries = u32::try_from(parse_number("KY_MAX_RETRIES", &v)?)
                 .map_err(|_| Error::invalid(format!("KY_MAX_RETRIES={v} is too large")))?;
-            check_max_retries(retries).map_err(|e| named("KY_MAX_RETRIES", &v, e))?;
+            check_max_retries(retries).map_err(|e| named("KY_MAX_RETRIES", &v, &e))?;
             config.max_retries = retries;
         }
-        if let Some(v) = ky("KY_CACHE_TTL_MS") {
-            config = config.cache_ttl(Duration::from_millis(parse_number("KY_CACHE_TTL_MS", &v)?));
+        if let Some(ttl) = var("KY_CACHE_TTL_MS", |_| Ok(()))? {
+            config = config.cache_ttl(ttl);
         }
-        if let Some(v) = ky("KY_CONNECT_TIMEOUT_MS") {
-            let timeout = Duration::from_millis(parse_number("KY_CONNECT_TIMEOUT_MS", &v)?);
-            check_connect_timeout(timeout).map_err(|e| named("KY_CONNECT_TIMEOUT_MS", &v, e))?;
-            config.connect_timeout = Some(timeout);
-        }
+        config.connect_timeout = var("KY_CONNECT_TIMEOUT_MS", check_connect_timeout)?;
         if let Some(v) = ky("KY_REFRESH_AHEAD") {
             let fraction = v.trim().parse::<f64>().map_err(|_| {
                 Error::invalid(format!(
@@ -209,17 +209,15 @@ impl Config {
                     sanitize(&v, 40)
                 ))
             })?;
-            check_refresh_ahead(fraction).map_err(|e| named("KY_REFRESH_AHEAD", &v, e))?;
+            check_refresh_ahead(fraction).map_err(|e| named("KY_REFRESH_AHEAD", &v, &e))?;
             config.refresh_ahead = fraction;
         }
-        if let Some(v) = ky("KY_STALE_IF_ERROR_MS") {
-            let window = Duration::from_millis(parse_number("KY_STALE_IF_ERROR_MS", &v)?);
-            check_stale_if_error(window).map_err(|e| named("KY_STALE_IF_ERROR_MS", &v, e))?;
+        if let Some(window) = var("KY_STALE_IF_ERROR_MS", check_stale_if_error)? {
             config.stale_if_error = window;
         }
         if let Some(v) = ky("KY_MAX_PROGRAMS") {
             let max = usize::try_from(parse_number("KY_MAX_PROGRAMS", &v)?).unwrap_or(usize::MAX);
-            check_max_programs(max).map_err(|e| named("KY_MAX_PROGRAMS", &v, e))?;
+            check_max_programs(max).map_err(|e| named("KY_MAX_PROGRAMS", &v, &e))?;
             config.max_programs = max;
         }
         if let Some(suffix) = ky("KY_USER_AGENT_SUFFIX") {
@@ -389,6 +387,11 @@ impl Config {
     }
 }
 
+/// An option's rule broken by a variable: the message names the variable and its value.
+fn named(name: &str, value: &str, e: &Error) -> Error {
+    Error::invalid(format!("{name}={}: {}", sanitize(value, 40), e.message()))
+}
+
 fn parse_number(name: &str, value: &str) -> Result<u64, Error> {
     value.trim().parse::<u64>().map_err(|_| {
         Error::invalid(format!(
@@ -400,23 +403,24 @@ fn parse_number(name: &str, value: &str) -> Result<u64, Error> {
 
 /// The whole-call deadline: 1 ms to [`MAX_TIMEOUT`].
 pub(crate) fn check_timeout(timeout: Duration) -> Result<(), Error> {
-    if timeout.is_zero() || timeout > MAX_TIMEOUT {
-        return Err(Error::invalid(format!(
-            "timeout must be between 1 ms and {} ms (the timeout setting or KY_TIMEOUT_MS), got {} ms",
-            MAX_TIMEOUT.as_millis(),
-            timeout.as_millis()
-        )));
-    }
-    Ok(())
+    check_deadline(timeout, "timeout", "the timeout setting or KY_TIMEOUT_MS")
 }
 
 /// The connect deadline: 1 ms to [`MAX_TIMEOUT`].
 pub(crate) fn check_connect_timeout(timeout: Duration) -> Result<(), Error> {
-    if timeout.is_zero() || timeout > MAX_TIMEOUT {
+    check_deadline(
+        timeout,
+        "connect timeout",
+        "the connect-timeout setting or KY_CONNECT_TIMEOUT_MS",
+    )
+}
+
+fn check_deadline(value: Duration, what: &str, setting: &str) -> Result<(), Error> {
+    if value.is_zero() || value > MAX_TIMEOUT {
         return Err(Error::invalid(format!(
-            "connect timeout must be between 1 ms and {} ms (the connect-timeout setting or KY_CONNECT_TIMEOUT_MS), got {} ms",
+            "{what} must be between 1 ms and {} ms ({setting}), got {} ms",
             MAX_TIMEOUT.as_millis(),
-            timeout.as_millis()
+            value.as_millis()
         )));
     }
     Ok(())

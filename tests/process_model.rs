@@ -36,6 +36,16 @@ fn run_mode(mode: &str, under: Under, env: &[(&str, &str)]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Starts a plain-HTTP sandbox, runs `mode` against it, and returns the sandbox for assertions.
+fn run_in_sandbox(mode: &str, under: Under, extra: &[(&str, &str)]) -> Sandbox {
+    let sandbox = Sandbox::start_default().unwrap();
+    let base = sandbox.base_url();
+    let mut env = vec![("KY_BASE_URL", base.as_str())];
+    env.extend_from_slice(extra);
+    run_mode(mode, under, &env);
+    sandbox
+}
+
 /// `test_api expect STATUS ID SUBSTRING` with `env`: one call, its status and message checked.
 fn expect(status: i32, substring: &str, env: &[(&str, &str)]) {
     let status = status.to_string();
@@ -82,9 +92,7 @@ fn assert_each_id_fetched_once(sandbox: &Sandbox) {
 
 #[test]
 fn fork_with_a_pooled_connection_plain_http() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let base = sandbox.base_url();
-    run_mode("fork-pool", Under::Native, &[("KY_BASE_URL", &base)]);
+    let sandbox = run_in_sandbox("fork-pool", Under::Native, &[]);
     assert_each_id_fetched_once(&sandbox);
 }
 
@@ -102,9 +110,7 @@ fn fork_with_a_pooled_connection_tls() {
 
 #[test]
 fn fork_while_another_thread_leads_a_fetch() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let base = sandbox.base_url();
-    run_mode("fork-inflight", Under::Native, &[("KY_BASE_URL", &base)]);
+    let sandbox = run_in_sandbox("fork-inflight", Under::Native, &[]);
     assert_eq!(
         sandbox.requests("slow-1500"),
         2,
@@ -114,12 +120,10 @@ fn fork_while_another_thread_leads_a_fetch() {
 
 #[test]
 fn fork_with_live_worker_refresh_and_prefetch_threads() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let base = sandbox.base_url();
-    run_mode(
+    let sandbox = run_in_sandbox(
         "fork-threads",
         Under::Native,
-        &[("KY_BASE_URL", &base), ("KY_CACHE_TTL_MS", "60000")],
+        &[("KY_CACHE_TTL_MS", "60000")],
     );
     for id in ["threads-c", "threads-d", "threads-e"] {
         assert_eq!(sandbox.requests(id), 1, "{id}");
@@ -128,25 +132,19 @@ fn fork_with_live_worker_refresh_and_prefetch_threads() {
 
 #[test]
 fn log_callback_waiting_on_a_fetch_while_another_thread_removes_it() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let base = sandbox.base_url();
-    run_mode("log-deadlock", Under::Valgrind, &[("KY_BASE_URL", &base)]);
+    let sandbox = run_in_sandbox("log-deadlock", Under::Valgrind, &[]);
     assert_eq!(sandbox.requests("slow-1500"), 1, "A joined B's fetch");
 }
 
 #[test]
 fn a_callback_that_ends_its_thread_does_not_kill_the_process() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let base = sandbox.base_url();
-    run_mode("pthread-exit", Under::Valgrind, &[("KY_BASE_URL", &base)]);
+    let sandbox = run_in_sandbox("pthread-exit", Under::Valgrind, &[]);
     assert_eq!(sandbox.requests("exit-after"), 1);
 }
 
 #[test]
 fn string_free_does_not_depend_on_the_contents() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let base = sandbox.base_url();
-    run_mode("string-free", Under::Valgrind, &[("KY_BASE_URL", &base)]);
+    run_in_sandbox("string-free", Under::Valgrind, &[]);
 }
 
 #[test]
@@ -265,37 +263,19 @@ fn ca_files_that_are_not_small_regular_files_are_refused_without_blocking() {
         ("/dev/zero", "not a regular file"),
         (big.as_str(), "at most 4194304 are accepted"),
     ] {
-        let output = run_c_program(
-            api_program(),
-            Under::Valgrind,
-            &["expect", "1", "abc", why],
-            &[("KY_BASE_URL", &base), ("KY_CA_FILE", ca)],
-            &[],
-        );
-        assert!(output.stderr.is_empty());
+        expect(1, why, &[("KY_BASE_URL", &base), ("KY_CA_FILE", ca)]);
     }
     assert_eq!(sandbox.total_requests(), 0);
 }
 
 #[test]
 fn exit_with_calls_in_flight_and_threads_alive_ends_cleanly() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let base = sandbox.base_url();
     // Natively: what is tested is that exit() does not wait for, or trip over, library threads.
-    run_mode("exit-outstanding", Under::Native, &[("KY_BASE_URL", &base)]);
+    run_in_sandbox("exit-outstanding", Under::Native, &[]);
 }
 
 #[test]
 fn each_setter_checks_its_own_value_only() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let base = sandbox.base_url();
-    let output = run_c_program(
-        process_program(),
-        Under::Valgrind,
-        &["setters-alone"],
-        &[("KY_BASE_URL", &base), ("KY_TIMEOUT_MS", "0")],
-        &[],
-    );
-    assert!(output.stderr.is_empty());
+    let sandbox = run_in_sandbox("setters-alone", Under::Valgrind, &[("KY_TIMEOUT_MS", "0")]);
     assert_eq!(sandbox.total_requests(), 0);
 }

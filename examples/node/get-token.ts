@@ -24,10 +24,11 @@ async function main(): Promise<number> {
   await onLog((level, line) => console.error(`[ky ${level}] ${line}`), LogLevel.WARN);
 
   // The process default client, configured from KY_* (KY_BASE_URL, KY_TIMEOUT_MS, ...).
-  // snippet:begin readme
   let token: string;
   try {
+    // snippet:begin readme
     token = await getAccessToken(programId); // never blocks the event loop
+    // snippet:end readme
   } catch (error) {
     if (error instanceof ApiError) console.error(`the API refused: err ${error.apiErr}: ${error.message}`);
     else if (error instanceof TimeoutError) console.error(`too slow: ${error.message}`);
@@ -35,7 +36,6 @@ async function main(): Promise<number> {
     else throw error;
     return 1;
   }
-  // snippet:end readme
   console.log(`token ${token.slice(0, 6)}... (${token.length} characters)`);
 
   // WeChat answered 40001 "invalid credential" with this token? Drop it; the next call refetches.

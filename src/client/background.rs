@@ -13,10 +13,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 
 use super::cache::{Cache, RETRY_PAUSE};
+use super::shared::Shared;
 use super::spawn::spawn_detached;
 use crate::clock::nanos;
 use crate::fork::ForkLocal;
@@ -30,15 +31,8 @@ const MAX_NAP: Duration = Duration::from_secs(1);
 pub(crate) const IDLE_EXIT: Duration = Duration::from_secs(5);
 
 pub(crate) struct Background {
-    shared: ForkLocal<Arc<Shared>>,
+    shared: ForkLocal<Arc<Shared<State>>>,
     prefetch: Vec<String>,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    wake: Condvar,
-    /// `stop` waits here for the thread to end.
-    exited: Condvar,
 }
 
 #[derive(Default)]
@@ -47,20 +41,6 @@ struct State {
     stop: bool,
     /// The thread exists.
     running: bool,
-}
-
-impl Shared {
-    fn new() -> Arc<Shared> {
-        Arc::new(Shared {
-            state: Mutex::default(),
-            wake: Condvar::new(),
-            exited: Condvar::new(),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 thread_local! {
@@ -77,7 +57,7 @@ impl Background {
         }
     }
 
-    fn shared(&self) -> &Arc<Shared> {
+    fn shared(&self) -> &Arc<Shared<State>> {
         // A forked child has no background thread and an empty queue.
         self.shared.get(|_| Shared::new())
     }
@@ -104,7 +84,7 @@ impl Background {
         shared.wake.notify_one();
     }
 
-    fn ensure_thread(shared: &Arc<Shared>, state: &mut State, cache: &Arc<Cache>) {
+    fn ensure_thread(shared: &Arc<Shared<State>>, state: &mut State, cache: &Arc<Cache>) {
         if state.running || state.stop {
             return;
         }
@@ -121,21 +101,16 @@ impl Background {
         state.stop = true;
         state.queue.clear();
         shared.wake.notify_all();
-        if SERVES.try_with(std::cell::Cell::get).unwrap_or(0) == Arc::as_ptr(shared) as usize {
+        if SERVES.try_with(std::cell::Cell::get).unwrap_or(0) == shared.id() {
             return;
         }
-        while state.running {
-            state = shared
-                .exited
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+        drop(shared.wait_exited(state, |s| !s.running));
     }
 }
 
 /// Marks the thread gone however it ends, unless it already handed `running` over (idle exit).
 struct ExitGuard<'a> {
-    shared: &'a Shared,
+    shared: &'a Shared<State>,
     handed_over: bool,
 }
 
@@ -159,8 +134,8 @@ enum Next {
     Exit,
 }
 
-fn run(shared: &Arc<Shared>, weak: &Weak<Cache>) {
-    let _ = SERVES.try_with(|s| s.set(Arc::as_ptr(shared) as usize));
+fn run(shared: &Arc<Shared<State>>, weak: &Weak<Cache>) {
+    let _ = SERVES.try_with(|s| s.set(shared.id()));
     let mut exit = ExitGuard {
         shared,
         handed_over: false,

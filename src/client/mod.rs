@@ -6,13 +6,14 @@
 //! - `hot`: the per-thread snapshots that make a cache hit touch no shared memory;
 //! - `background`: the thread that refreshes ahead of expiry and keeps prefetched ids warm;
 //! - `pool`: the bounded worker pool behind [`Client::get_access_token_async`];
-//! - `spawn`: the detached threads both of those run on.
+//! - `spawn`, `shared`: the detached threads both of those run on, and the state they share.
 
 mod background;
 mod cache;
 mod flight;
 mod hot;
 mod pool;
+mod shared;
 mod spawn;
 
 use std::sync::{Arc, OnceLock};

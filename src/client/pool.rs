@@ -13,9 +13,10 @@
 
 use std::cell::Cell;
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
+use super::shared::Shared;
 use super::spawn::spawn_detached;
 use crate::error::{Error, Status};
 use crate::fork::ForkLocal;
@@ -33,15 +34,7 @@ pub(crate) const IDLE_EXIT: Duration = Duration::from_secs(2);
 pub(crate) type Job = Box<dyn FnOnce(bool) + Send + 'static>;
 
 pub(crate) struct Pool {
-    shared: ForkLocal<Arc<Shared>>,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    /// Workers wait here for jobs.
-    work: Condvar,
-    /// `shutdown` waits here for workers to end.
-    exited: Condvar,
+    shared: ForkLocal<Arc<Shared<State>>>,
 }
 
 #[derive(Default)]
@@ -60,24 +53,6 @@ thread_local! {
     static WORKER_OF: Cell<usize> = const { Cell::new(0) };
 }
 
-impl Shared {
-    fn new() -> Arc<Shared> {
-        Arc::new(Shared {
-            state: Mutex::default(),
-            work: Condvar::new(),
-            exited: Condvar::new(),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn id(self: &Arc<Self>) -> usize {
-        Arc::as_ptr(self) as usize
-    }
-}
-
 impl Pool {
     pub(crate) fn new() -> Pool {
         Pool {
@@ -85,7 +60,7 @@ impl Pool {
         }
     }
 
-    fn shared(&self) -> &Arc<Shared> {
+    fn shared(&self) -> &Arc<Shared<State>> {
         // A forked child starts with no workers and no queue.
         self.shared.get(|_| Shared::new())
     }
@@ -119,7 +94,7 @@ impl Pool {
             }
         }
         drop(state);
-        shared.work.notify_one();
+        shared.wake.notify_one();
         Ok(())
     }
 
@@ -130,18 +105,13 @@ impl Pool {
         let shared = self.shared();
         let mut state = shared.lock();
         state.closing = true;
-        shared.work.notify_all();
+        shared.wake.notify_all();
         if WORKER_OF.try_with(Cell::get).unwrap_or(0) == shared.id() {
             return;
         }
         // Workers cancel what is queued and end; this waits for running jobs, which are bounded
         // by the client's timeout plus the time their callbacks take.
-        while state.live > 0 {
-            state = shared
-                .exited
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+        state = shared.wait_exited(state, |s| s.live == 0);
         // Left over only if no worker could be started or all were ended by the host.
         let orphans = std::mem::take(&mut state.queue);
         drop(state);
@@ -158,7 +128,7 @@ impl Pool {
 }
 
 /// Starts one worker, counted in `state.live`.
-fn start_worker(shared: &Arc<Shared>, state: &mut State) -> std::io::Result<()> {
+fn start_worker(shared: &Arc<Shared<State>>, state: &mut State) -> std::io::Result<()> {
     let worker = Arc::clone(shared);
     spawn_detached("ky-async", Box::new(move || work(&worker)))?;
     state.live += 1;
@@ -168,7 +138,7 @@ fn start_worker(shared: &Arc<Shared>, state: &mut State) -> std::io::Result<()> 
 /// Counts a worker out however it ends: by returning, or by the host ending the thread inside a
 /// callback (the guard is dropped as that unwinds). A worker ended that way may leave jobs
 /// queued with nobody to run them: it starts its replacement.
-struct ExitGuard<'a>(&'a Arc<Shared>);
+struct ExitGuard<'a>(&'a Arc<Shared<State>>);
 
 impl Drop for ExitGuard<'_> {
     fn drop(&mut self) {
@@ -183,7 +153,7 @@ impl Drop for ExitGuard<'_> {
     }
 }
 
-fn work(shared: &Arc<Shared>) {
+fn work(shared: &Arc<Shared<State>>) {
     let _ = WORKER_OF.try_with(|w| w.set(shared.id()));
     let _exit = ExitGuard(shared);
     let mut state = shared.lock();
@@ -200,7 +170,7 @@ fn work(shared: &Arc<Shared>) {
         }
         state.idle += 1;
         let (next, waited) = shared
-            .work
+            .wake
             .wait_timeout(state, IDLE_EXIT)
             .unwrap_or_else(PoisonError::into_inner);
         state = next;
@@ -214,7 +184,7 @@ fn work(shared: &Arc<Shared>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
+    use std::sync::{Mutex, mpsc};
     use std::time::Instant;
 
     /// Polls `cond` until it holds or a generous deadline passes (never a tight margin).

@@ -171,11 +171,29 @@ def read_koffi_text(text: str, header: Abi) -> Abi:
     header's own reader reads them."""
     abi = Abi()
     types = CTypes(header)
+    # Array lengths may be named: a header constant (with or without KY_) or a `const` of the file.
+    local = {name: value for name, value in re.findall(r"const\s+(\w+)\s*=\s*(\d+)\s*;", text)}
+
+    def length_of(count: str) -> int:
+        for key in (count, "KY_" + count):
+            if key in header.constants:
+                return int(header.constants[key])
+        return int(local.get(count, count))
+
     for quote, proto in re.findall(r"""\.func\(\s*(['"`])(.*?)\1\s*\)""", text, re.S):
         for ret, name, args in FUNCTION_RE.findall(proto + ";"):
             abi.functions[name] = Function(types.canon(ret), types.args(args))
+    # A table of prototype strings (bindings/node's `SIGNATURES`), each given to `lib.func` later.
+    table = re.search(r"SIGNATURES\s*=\s*\[(.*?)\]", text, re.S)
+    if table:
+        for quote, proto in re.findall(r"""(['"`])(.*?)\1""", table.group(1), re.S):
+            for ret, name, args in FUNCTION_RE.findall(proto + ";"):
+                abi.functions[name] = Function(types.canon(ret), types.args(args))
     for quote, proto in re.findall(r"""\.proto\(\s*(['"`])(.*?)\1\s*\)""", text, re.S):
         for ret, name, args in FUNCTION_RE.findall(proto + ";"):
+            # `koffi.pointer('ky_token_callback', koffi.proto('… ky_token_callback_fn(…)'))`: the
+            # header's typedef is the pointer; its prototype carries a suffix.
+            name = re.sub(r"_fn$", "", name)
             abi.callbacks[name] = Function(types.canon(ret), types.args(args))
     for quote, name, members in re.findall(
             r"""\.struct\(\s*(['"`])(\w+)\1\s*,\s*\{(.*?)\}\s*\)""", text, re.S):
@@ -183,8 +201,7 @@ def read_koffi_text(text: str, header: Abi) -> Abi:
         for fname, rest in re.findall(r"(\w+)\s*:\s*([^,]*\([^)]*\)|[^,]+)", members):
             arr = re.search(r"""array\(\s*['"](.*?)['"]\s*,\s*(\w+)""", rest)
             if arr:
-                count = arr.group(2)
-                length = int(header.constants.get(count, count))
+                length = length_of(arr.group(2))
                 fields.append((fname, types.canon(arr.group(1)), length))
             else:
                 fields.append((fname, types.canon(rest.strip(" '\"`\n")), None))
@@ -474,8 +491,8 @@ READERS: Dict[str, Tuple[Callable[[Path], Abi], bool, Callable[[Path], bool]]] =
     "python": (read_python, True, lambda root: True),
     "csharp": (read_csharp, True, lambda root: True),
     "cpp": (read_cpp, False, lambda root: True),
-    # Partial until the binding declares every function; flip to True then (docs/abi-check.md).
-    "node": (read_node, False, lambda root: bool(node_sources(root))),
+    # bindings/node declares every function in its `SIGNATURES` table.
+    "node": (read_node, True, lambda root: bool(node_sources(root))),
 }
 
 

@@ -12,8 +12,8 @@ namespace Ky
     /// <remarks>
     /// It is a <see cref="KyClient"/> built with <see cref="KyClientOptions.FromEnvironment"/>
     /// rather than the C library's own default client, because the C default client can never be
-    /// freed: its worker threads, once they have run a GetAsync callback, would hang Mono at exit
-    /// and call into unloaded code after a Unity domain reload. This one is freed at both.
+    /// freed: its threads, once they have run the log callback, keep Mono's exit and a Unity
+    /// domain reload waiting until they end. This one is freed at both (see DomainGuard).
     /// </remarks>
     public static class AccessToken
     {
@@ -35,10 +35,11 @@ namespace Ky
         }
 
         /// <summary>
-        /// <see cref="Get"/> without blocking: the fetch runs on the library's worker threads and the
-        /// Task completes there (continuations are scheduled asynchronously, not inline). Cancelling
-        /// <paramref name="ct"/> cancels the Task at once; the native fetch still finishes and fills
-        /// the cache. Argument errors are thrown synchronously.
+        /// <see cref="Get"/> without blocking: the fetch runs on the client's managed background
+        /// threads (at most 4) and the Task completes there (continuations are scheduled
+        /// asynchronously, not inline). Cancelling <paramref name="ct"/> cancels the Task at once; a
+        /// call not yet started is skipped, a running fetch still finishes and fills the cache.
+        /// Argument errors are thrown synchronously.
         /// </summary>
         public static Task<string> GetAsync(string programId, CancellationToken ct = default(CancellationToken))
         {
@@ -66,6 +67,20 @@ namespace Ky
             ProgramId.Encode(programId);
             if (token == null) throw new System.ArgumentNullException("token");
             return Client.InvalidateIf(programId, token);
+        }
+
+        /// <summary>
+        /// Removes the log callback this AppDomain installed and disposes every client created in
+        /// it (the shared one included), waiting for calls in flight (each bounded by its
+        /// timeout); afterwards no library thread runs this domain's code, and new clients and log
+        /// callbacks are refused here (<see cref="System.InvalidOperationException"/>). The binding
+        /// does this by itself when the domain unloads or the process exits; call it to do it
+        /// earlier, e.g. from Unity's <c>AssemblyReloadEvents.beforeAssemblyReload</c> or
+        /// <c>EditorApplication.quitting</c>. Calling it again does nothing.
+        /// </summary>
+        public static void Shutdown()
+        {
+            DomainGuard.Current.Close();
         }
 
         /// <summary>The native library's version, e.g. "0.1.0".</summary>

@@ -5,9 +5,10 @@ using System.Threading.Tasks;
 namespace Ky
 {
     /// <summary>
-    /// A client with its own configuration, cache, worker threads and counters. Thread-safe: share
+    /// A client with its own configuration, cache, threads and counters. Thread-safe: share
     /// one per configuration. Dispose it when done: queued async calls then fail with
-    /// <see cref="KyCancelledException"/>, running ones finish first (Dispose waits for them).
+    /// <see cref="KyCancelledException"/>, running calls finish first (Dispose waits for them, each
+    /// bounded by the timeout), and the native client is freed before Dispose returns.
     /// </summary>
     public sealed class KyClient : IDisposable
     {
@@ -26,7 +27,16 @@ namespace Ky
                 IntPtr client;
                 Errors.Check(NativeMethods.ky_client_new(config, out client));
                 handle = new KyClientHandle(client);
-                ClientLifetime.Track(handle);
+                handle.Async = new AsyncCalls(handle);
+                try
+                {
+                    DomainGuard.Current.Track(handle);
+                }
+                catch
+                {
+                    handle.CloseAndWait(); // the domain is unloading: free it now
+                    throw;
+                }
             }
             finally
             {
@@ -47,17 +57,15 @@ namespace Ky
         }
 
         /// <summary>
-        /// Queues the fetch on this client's worker threads and returns at once; see
+        /// Queues the fetch on this client's threads (at most 4, managed) and returns at once; see
         /// <see cref="AccessToken.GetAsync"/>. Fails with <see cref="KyCancelledException"/> if the
         /// client is disposed before the call runs.
         /// </summary>
         public Task<string> GetAsync(string programId, CancellationToken ct = default(CancellationToken))
         {
             byte[] id = ProgramId.Encode(programId);
-            using (var lease = new HandleLease(handle))
-            {
-                return TokenCalls.GetAsync(lease.Pointer, handle, id, ct);
-            }
+            if (handle.IsDisposed) throw new ObjectDisposedException(typeof(KyClient).Name);
+            return handle.Async.Submit(id, ct);
         }
 
         /// <summary>Drops the cached token for <paramref name="programId"/> (no I/O).</summary>
@@ -89,11 +97,14 @@ namespace Ky
             }
         }
 
-        /// <summary>Frees the native client once no call is using it. Calling it again does nothing.</summary>
+        /// <summary>
+        /// Refuses new calls, fails queued async calls with <see cref="KyCancelledException"/>, waits
+        /// for running calls (each bounded by the timeout) and frees the native client and its
+        /// threads. Calling it again does nothing.
+        /// </summary>
         public void Dispose()
         {
-            handle.MarkDisposed();
-            handle.Dispose();
+            handle.CloseAndWait();
         }
 
         private static void Apply(IntPtr config, KyClientOptions o)

@@ -5,9 +5,10 @@ using System.Threading;
 namespace Ky
 {
     /// <summary>
-    /// Owns a native <c>ky_client*</c>. SafeHandle reference counting guarantees that
-    /// <c>ky_client_free</c> runs exactly once, and only after every native call that did
-    /// DangerousAddRef has released it, so Dispose racing a call cannot free the client under it.
+    /// Owns a native <c>ky_client*</c> and counts the calls using it. <see cref="CloseAndWait"/>
+    /// refuses new calls, drops queued async calls, waits for the running ones and frees the
+    /// client, so that when it returns the native client and its threads are gone. SafeHandle
+    /// guarantees <c>ky_client_free</c> runs exactly once (also from the finalizer of an abandoned client).
     /// </summary>
     internal sealed class KyClientHandle : SafeHandle
     {
@@ -17,21 +18,20 @@ namespace Ky
         }
 
         private int disposed;
+        private int calls;
+        private readonly object drained = new object();
 
-        /// <summary>
-        /// Set by KyClient.Dispose before it disposes the handle. Mono's SafeHandle, unlike
-        /// CoreCLR's, keeps accepting DangerousAddRef after Dispose while any call holds a
-        /// reference, so under steady load a disposed client would never refuse calls (nor be
-        /// freed); this flag makes every call that starts after Dispose throw on all runtimes.
-        /// </summary>
+        // Calls the current thread is making on any client (a log callback that calls back into
+        // the library, then disposes a client, must not wait for itself).
+        [ThreadStatic] private static int callsOnThisThread;
+
+        /// <summary>This client's asynchronous calls (set once, right after construction).</summary>
+        internal AsyncCalls Async;
+
+        /// <summary>Set when the client is disposed: every call that starts afterwards throws.</summary>
         internal bool IsDisposed
         {
             get { return Volatile.Read(ref disposed) != 0; }
-        }
-
-        internal void MarkDisposed()
-        {
-            Volatile.Write(ref disposed, 1);
         }
 
         public override bool IsInvalid
@@ -41,41 +41,78 @@ namespace Ky
 
         protected override bool ReleaseHandle()
         {
-            // Cancels queued async calls and waits for running ones, so no callback runs afterwards.
             NativeMethods.ky_client_free(handle);
             return true;
+        }
+
+        /// <summary>Starts a call; false if the client is disposed (nothing to undo then).</summary>
+        internal bool TryEnter()
+        {
+            Interlocked.Increment(ref calls);
+            // Read after the increment (a full fence): CloseAndWait writes the flag before it reads
+            // the count, so either it sees this call or this call sees the flag.
+            if (Volatile.Read(ref disposed) != 0)
+            {
+                Exit();
+                return false;
+            }
+            callsOnThisThread++;
+            return true;
+        }
+
+        /// <summary>Ends a call started by a successful <see cref="TryEnter"/>.</summary>
+        internal void ExitCall()
+        {
+            callsOnThisThread--;
+            Exit();
+        }
+
+        private void Exit()
+        {
+            if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposed) != 0)
+            {
+                lock (drained) Monitor.PulseAll(drained);
+                // The last call out of a disposed client frees it (CloseAndWait may not wait: see there).
+                Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Refuses new calls, cancels queued async calls, waits for running calls to return (each
+        /// is bounded by the client's timeout), then frees the native client. Called from a thread
+        /// that is itself inside a call (a log callback disposing a client), it cannot wait for
+        /// that call: the client is then freed when the last call returns. Idempotent.
+        /// </summary>
+        internal void CloseAndWait()
+        {
+            Volatile.Write(ref disposed, 1);
+            AsyncCalls async = Async;
+            if (async != null) async.Shutdown();
+            if (callsOnThisThread == 0)
+            {
+                lock (drained)
+                {
+                    while (Volatile.Read(ref calls) != 0) Monitor.Wait(drained);
+                }
+            }
+            if (Volatile.Read(ref calls) == 0) Dispose();
         }
     }
 
     /// <summary>
-    /// Holds a reference on a KyClientHandle for the duration of a native call
-    /// (<c>using (var lease = new HandleLease(h)) { ... lease.Pointer ... }</c>).
+    /// One call on a KyClientHandle (<c>using (var lease = new HandleLease(h)) { ... lease.Pointer ... }</c>):
+    /// throws ObjectDisposedException if the client is disposed, else keeps it from being freed until Dispose.
     /// </summary>
     internal struct HandleLease : IDisposable
     {
         private readonly KyClientHandle owner;
-        private bool added;
+        private bool entered;
 
         internal HandleLease(KyClientHandle owner)
         {
             this.owner = owner;
-            added = false;
-            try
-            {
-                owner.DangerousAddRef(ref added);
-            }
-            catch (ObjectDisposedException)
-            {
-                throw new ObjectDisposedException(typeof(KyClient).Name);
-            }
-            // Checked after taking the reference: a Dispose that set the flag before this point is
-            // seen here; one that comes later only defers the free until this call releases.
-            if (owner.IsDisposed)
-            {
-                owner.DangerousRelease();
-                added = false;
-                throw new ObjectDisposedException(typeof(KyClient).Name);
-            }
+            entered = owner.TryEnter();
+            if (!entered) throw new ObjectDisposedException(typeof(KyClient).Name);
         }
 
         internal IntPtr Pointer
@@ -85,10 +122,10 @@ namespace Ky
 
         public void Dispose()
         {
-            if (added)
+            if (entered)
             {
-                added = false;
-                owner.DangerousRelease();
+                entered = false;
+                owner.ExitCall();
             }
         }
     }

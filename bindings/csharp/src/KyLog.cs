@@ -9,25 +9,30 @@ namespace Ky
     /// </summary>
     public static class KyLog
     {
-        private static readonly object Gate = new object();
         // Never collected: the library keeps the function pointer while a callback is installed.
         private static readonly NativeLogCallback Trampoline = OnLine;
         private static readonly IntPtr TrampolinePtr = Marshal.GetFunctionPointerForDelegate<NativeLogCallback>(Trampoline);
-        // The installed callback's GCHandle, passed to the library as userdata.
-        private static GCHandle current;
-        private static bool unloadHooked;
 
         /// <summary>
         /// Installs <paramref name="callback"/> for lines at <paramref name="minLevel"/> and above,
         /// replacing any previous one; null removes it. It is called on whichever thread did the
-        /// work, possibly several at once, so it must be thread-safe; exceptions it throws are
+        /// work (the caller of Get, a GetAsync thread, the client's refresh thread for prefetch and
+        /// refresh-ahead), possibly several at once, so it must be thread-safe and must not block on
+        /// the thread that unloads the domain (Unity's main thread); exceptions it throws are
         /// swallowed (they cannot cross into native code). It must not call SetCallback itself.
         /// </summary>
+        /// <remarks>
+        /// The library has one callback per process. It is removed when the AppDomain that
+        /// installed it unloads (a Unity domain reload) or the process exits, before the domain's
+        /// clients are freed; once removed, no library thread runs managed code.
+        /// </remarks>
+        /// <exception cref="InvalidOperationException">the AppDomain is unloading.</exception>
         public static void SetCallback(Action<KyLogLevel, string> callback, KyLogLevel minLevel = KyLogLevel.Info)
         {
-            lock (Gate)
+            DomainGuard guard = DomainGuard.Current;
+            lock (guard.LogGate)
             {
-                HookDomainUnload();
+                if (callback != null && guard.IsClosed) throw DomainGuard.DomainClosing();
                 GCHandle next = callback != null ? GCHandle.Alloc(callback) : default(GCHandle);
                 int status = NativeMethods.ky_set_log_callback(
                     callback != null ? TrampolinePtr : IntPtr.Zero,
@@ -40,22 +45,9 @@ namespace Ky
                     throw error;
                 }
                 // The library guarantees no call to the previous callback is still running.
-                if (current.IsAllocated) current.Free();
-                current = next;
+                if (guard.LogCallback.IsAllocated) guard.LogCallback.Free();
+                guard.LogCallback = next;
             }
-        }
-
-        /// <summary>
-        /// A Unity editor domain reload (or an AppDomain unload) leaves the native library loaded
-        /// but the trampoline gone, and at process exit the runtime stops before the library's
-        /// threads do, so the callback is removed before either happens.
-        /// </summary>
-        private static void HookDomainUnload()
-        {
-            if (unloadHooked) return;
-            unloadHooked = true;
-            AppDomain.CurrentDomain.DomainUnload += delegate { SetCallback(null); };
-            AppDomain.CurrentDomain.ProcessExit += delegate { SetCallback(null); };
         }
 
         [MonoPInvokeCallback(typeof(NativeLogCallback))]

@@ -1,14 +1,12 @@
 using System;
-using System.Runtime.InteropServices;
 using System.Text;
-using System.Threading;
-using System.Threading.Tasks;
 
 namespace Ky
 {
     /// <summary>
-    /// The native token calls on a live <c>ky_client*</c> (KyClient holds a reference on its
-    /// handle around each of them), with the status-to-exception and UTF-8 handling.
+    /// The native token calls on a live <c>ky_client*</c> (the caller holds a HandleLease or
+    /// KyClientHandle.TryEnter around each of them), with the status-to-exception and UTF-8
+    /// handling. All of them block the calling thread; GetAsync runs Get on a managed thread (AsyncCalls).
     /// </summary>
     internal static class TokenCalls
     {
@@ -72,90 +70,6 @@ namespace Ky
             var raw = default(KyStatsNative);
             Errors.Check(NativeMethods.ky_client_stats(client, &raw, (UIntPtr)sizeof(KyStatsNative)));
             return new KyStats(ref raw);
-        }
-
-        // ---- asynchronous get ----------------------------------------------------------------
-
-        /// <summary>What a queued native call needs to finish its Task; reached through a GCHandle.</summary>
-        private sealed class Pending
-        {
-            // Continuations must not run on the library's worker thread: they would hold one of its
-            // (at most 4) threads, and a continuation disposing the client would run inside its callback.
-            internal readonly TaskCompletionSource<string> Source =
-                new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            internal CancellationToken Cancellation;
-            internal CancellationTokenRegistration Registration;
-            // The KyClient's SafeHandle: rooted by the GCHandle so the finalizer cannot free the
-            // client while its call is queued.
-            internal object KeepAlive;
-        }
-
-        // Kept in a static field for the life of the process: the native side holds the function
-        // pointer after the call returns, so the delegate must never be collected.
-        private static readonly NativeTokenCallback TokenCallback = OnToken;
-        private static readonly IntPtr TokenCallbackPtr = Marshal.GetFunctionPointerForDelegate<NativeTokenCallback>(TokenCallback);
-        private static readonly Action<object> CancelCallback = OnCancel;
-
-        internal static Task<string> GetAsync(IntPtr client, object keepAlive, byte[] programId, CancellationToken ct)
-        {
-            if (ct.IsCancellationRequested) return Task.FromCanceled<string>(ct);
-            var pending = new Pending { Cancellation = ct, KeepAlive = keepAlive };
-            // Registered before queuing so the callback, which disposes it, always sees it.
-            if (ct.CanBeCanceled) pending.Registration = ct.Register(CancelCallback, pending);
-            GCHandle handle = GCHandle.Alloc(pending);
-            int status;
-            try
-            {
-                status = NativeMethods.ky_client_get_access_token_async(
-                    client, programId, TokenCallbackPtr, GCHandle.ToIntPtr(handle));
-            }
-            catch
-            {
-                // e.g. DllNotFoundException: nothing was queued.
-                handle.Free();
-                pending.Registration.Dispose();
-                throw;
-            }
-            if (status != (int)KyStatus.Ok)
-            {
-                // Not queued (BUSY, CANCELLED): the callback will never run, so the handle is ours.
-                KyException error = Errors.FromStatus(status);
-                handle.Free();
-                pending.Registration.Dispose();
-                pending.Source.TrySetException(error);
-            }
-            return pending.Source.Task;
-        }
-
-        private static void OnCancel(object state)
-        {
-            var pending = (Pending)state;
-            // Only the Task is completed; the native call runs on and its callback frees the GCHandle.
-            pending.Source.TrySetCanceled(pending.Cancellation);
-        }
-
-        /// <summary>Runs once per queued call, on a library worker thread.</summary>
-        [MonoPInvokeCallback(typeof(NativeTokenCallback))]
-        private static void OnToken(int status, IntPtr token, UIntPtr tokenLen, IntPtr userdata)
-        {
-            Pending pending = null;
-            // An exception must never unwind into native code: it would crash the process.
-            try
-            {
-                GCHandle handle = GCHandle.FromIntPtr(userdata);
-                pending = (Pending)handle.Target;
-                handle.Free();
-                pending.Registration.Dispose();
-                if (status == (int)KyStatus.Ok)
-                    pending.Source.TrySetResult(Utf8.FromNative(token, checked((int)(ulong)tokenLen)));
-                else
-                    // Read on this thread, during the callback, where the details of this failure live.
-                    pending.Source.TrySetException(Errors.FromStatus(status));
-            }
-            catch (Exception e)
-            {
-                if (pending != null) pending.Source.TrySetException(e);
-            }
         }
     }
 }

@@ -99,8 +99,9 @@ namespace Ky.Tests
 
         private static void ProcessExitsAfterAsync()
         {
-            // Worker threads that ran a callback are Mono threads: while they live, Mono's shutdown
-            // waits for them forever. The binding frees its clients at exit so that cannot happen.
+            // Native threads that ran managed code are Mono threads: while they live, Mono's shutdown
+            // waits for them forever. GetAsync runs on managed threads and the binding frees its
+            // clients at exit, so that cannot happen (tests/domain covers child domains).
             string exe = System.Reflection.Assembly.GetEntryAssembly().Location;
             var clock = Stopwatch.StartNew();
             string stdout, stderr;
@@ -109,6 +110,36 @@ namespace Ky.Tests
             Assert.Equal(2, Regex.Matches(stdout, "^sandbox_cs-exit-[0-9a-f]+_v1$", RegexOptions.Multiline).Count,
                 "both tokens printed: " + stdout);
             Assert.True(clock.ElapsedMilliseconds < 10000, "child exited after " + clock.ElapsedMilliseconds + " ms");
+        }
+
+        private static void GetAsyncRunsOnManagedThreads()
+        {
+            // The design rule (README, "AppDomains and Unity domain reloads"): GetAsync never has a
+            // native library thread call managed code, so the library's async workers never start.
+            using (KyClient client = NewClient())
+            {
+                string id = Sandbox.FreshId("cs-managed");
+                Task<string>[] tasks = Enumerable.Range(0, 200).Select(i => client.GetAsync(id)).ToArray();
+                string during = ThreadNames();
+                Assert.True(Task.WaitAll(tasks, 10000), "all tasks completed");
+                foreach (Task<string> t in tasks) Assert.Equal("sandbox_" + id + "_v1", t.Result, "token");
+                Assert.Contains(during, "ky-cs-async", "the binding's managed threads ran the calls");
+                string after = ThreadNames();
+                Assert.True(!during.Split(',').Contains("ky-async") && !after.Split(',').Contains("ky-async"),
+                    "no native async worker started: " + during + " / " + after);
+            }
+        }
+
+        /// <summary>The names of this process's threads (Linux /proc), comma-separated.</summary>
+        private static string ThreadNames()
+        {
+            var names = new System.Collections.Generic.List<string>();
+            foreach (string task in System.IO.Directory.GetDirectories("/proc/self/task"))
+            {
+                try { names.Add(System.IO.File.ReadAllText(task + "/comm").Trim()); }
+                catch (System.IO.IOException) { } // ended meanwhile
+            }
+            return string.Join(",", names);
         }
 
         private static void DisposeCancelsQueuedAsync()

@@ -168,6 +168,21 @@ namespace Ky.Tests
             }
         }
 
+        private static void MaxProgramsCapsTheCache()
+        {
+            using (var client = new KyClient(new KyClientOptions { BaseUrl = Sandbox.BaseUrl, MaxPrograms = 2 }))
+            {
+                for (int i = 0; i < 5; i++)
+                {
+                    string id = Sandbox.FreshId("cs-max" + i);
+                    Assert.Equal("sandbox_" + id + "_v1", client.Get(id), "token " + i);
+                }
+                Assert.True(client.GetStats().CachedPrograms <= 2UL, "at most 2 cached");
+            }
+            Assert.Throws<KyInvalidArgumentException>(
+                () => new KyClient(new KyClientOptions { BaseUrl = Sandbox.BaseUrl, MaxPrograms = 0 }), "0 programs");
+        }
+
         private static void LogCallback()
         {
             string id = Sandbox.FreshId("cs-log");

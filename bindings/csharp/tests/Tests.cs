@@ -27,6 +27,7 @@ namespace Ky.Tests
             add("get_async_100_concurrent_share_one_request", GetAsyncConcurrent);
             add("get_async_failure_carries_the_details", GetAsyncFailure);
             add("get_async_cancellation_cancels_the_task_only", GetAsyncCancellation);
+            add("get_async_runs_on_managed_threads_not_native_workers", GetAsyncRunsOnManagedThreads);
             add("process_exits_after_async_calls", ProcessExitsAfterAsync);
             add("dispose_twice_is_fine_use_after_is_object_disposed", DisposeTwiceAndUseAfter);
             add("dispose_racing_gets_never_frees_under_a_call", DisposeRacingGets);
@@ -36,6 +37,7 @@ namespace Ky.Tests
             add("default_client_invalidate_if_drops_the_old_token_once", DefaultInvalidateIf);
             add("stats_count_what_the_sandbox_saw", StatsMatchSandbox);
             add("prefetch_makes_the_first_get_a_cache_hit", Prefetch);
+            add("max_programs_caps_the_cache", MaxProgramsCapsTheCache);
             add("log_callback_gets_request_lines_without_the_token", LogCallback);
             add("example_prints_the_token_or_status_and_message", ExamplePrintsToken);
             return all;

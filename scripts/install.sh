@@ -28,9 +28,9 @@
 # macOS: the dylib is installed as libky_access_token.0.dylib with install name
 # @rpath/libky_access_token.0.dylib (install_name_tool), then ad-hoc re-signed. Windows (MSVC):
 # bin/ky_access_token.dll, lib/ky_access_token.dll.lib (import library), lib/ky_access_token.lib
-# (static). Android (--target *-linux-android): lib/libky_access_token.so with that unversioned
-# soname, as APKs need. iOS: the static library only. Only the Linux layout is tested
-# (tests/install.rs).
+# (static); MinGW: bin/ky_access_token.dll, lib/libky_access_token.dll.a, lib/libky_access_token.a.
+# The Linux layout is tested by tests/install.rs, the release archives (scripts/dist.sh) by
+# tests/dist.rs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -86,7 +86,6 @@ fi
 # `--print native-static-libs` output for this crate; pass --static-libs for other targets.
 os=${target:-$(uname -s)}
 case "$os" in
-  *android*) default_static="-ldl -llog -lunwind -lm -lc" ;;
   *linux* | Linux) default_static="-lc -lm -lrt -lpthread -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc" ;;
   *apple* | Darwin) default_static="-framework Security -framework CoreFoundation -liconv -lSystem -lc -lm" ;;
   *windows* | MINGW* | MSYS* | CYGWIN*) default_static="kernel32.lib advapi32.lib ntdll.lib userenv.lib ws2_32.lib crypt32.lib bcrypt.lib" ;;
@@ -128,14 +127,7 @@ set_soname() {
 
 # Shared library. Paths in the CMake config are relative to PREFIX, so the tree can be moved.
 shared='' soname='' implib='' static=''
-if [ -f "$from/libky_access_token.so" ] && [[ "$os" == *android* ]]; then
-  # Android packages and loads lib<name>.so by that exact name (APKs carry no symlinks), so the
-  # soname is the unversioned file name.
-  shared=lib/libky_access_token.so
-  soname=libky_access_token.so
-  install -m 755 "$from/libky_access_token.so" "$prefix/$shared"
-  set_soname "$soname" "$prefix/$shared"
-elif [ -f "$from/libky_access_token.so" ]; then
+if [ -f "$from/libky_access_token.so" ]; then
   shared=lib/libky_access_token.so.$version
   soname=libky_access_token.so.$major
   install -m 755 "$from/libky_access_token.so" "$prefix/$shared"
@@ -153,9 +145,15 @@ elif [ -f "$from/libky_access_token.dylib" ]; then
 elif [ -f "$from/ky_access_token.dll" ]; then
   mkdir -p "$prefix/bin"
   shared=bin/ky_access_token.dll
-  implib=lib/ky_access_token.dll.lib
   install -m 755 "$from/ky_access_token.dll" "$prefix/$shared"
-  install -m 644 "$from/ky_access_token.dll.lib" "$prefix/$implib"
+  # The import library programs link: MSVC's .dll.lib or MinGW's .dll.a (-lky_access_token).
+  if [ -f "$from/ky_access_token.dll.lib" ]; then
+    implib=lib/ky_access_token.dll.lib
+    install -m 644 "$from/ky_access_token.dll.lib" "$prefix/$implib"
+  elif [ -f "$from/libky_access_token.dll.a" ]; then
+    implib=lib/libky_access_token.dll.a
+    install -m 644 "$from/libky_access_token.dll.a" "$prefix/$implib"
+  fi
 fi
 if [ -f "$from/libky_access_token.a" ]; then
   static=lib/libky_access_token.a

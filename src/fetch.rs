@@ -254,13 +254,7 @@ impl Fetcher {
         let at = format!("{}{}", self.base.authority, self.via);
         let network = |what: String| Error::new(Status::Network, what).retryable();
         let tls = |detail: String| {
-            // Only an unknown issuer is a trust-store problem; an expired certificate or a wrong
-            // name is the server's, and the hint would send the reader the wrong way.
-            let hint = if detail.contains("UnknownIssuer") || detail.contains("unknown issuer") {
-                " (is the server's CA trusted? see KY_CA_FILE / SSL_CERT_FILE)"
-            } else {
-                ""
-            };
+            let hint = untrusted_ca_hint(&detail);
             Error::new(Status::Tls, format!("TLS with {at} failed: {detail}{hint}"))
         };
         match e {
@@ -384,6 +378,21 @@ fn pem_certificates(pem: &[u8], what: &str) -> Result<Vec<Certificate<'static>>,
         )));
     }
     Ok(certs)
+}
+
+/// The hint added to a TLS failure. Only an unknown issuer is a trust-store problem (an expired
+/// certificate or a wrong name is the server's, and the hint would send the reader the wrong
+/// way); it names the store this platform's verifier consults.
+fn untrusted_ca_hint(detail: &str) -> &'static str {
+    if !(detail.contains("UnknownIssuer") || detail.contains("unknown issuer")) {
+        ""
+    } else if cfg!(windows) {
+        " (is the server's CA in the Windows certificate store? add it there, or name its PEM file in KY_CA_FILE)"
+    } else if cfg!(target_os = "macos") {
+        " (is the server's CA trusted in the macOS keychain? add it there, or name its PEM file in KY_CA_FILE)"
+    } else {
+        " (is the server's CA trusted? see KY_CA_FILE / SSL_CERT_FILE)"
+    }
 }
 
 /// System roots (platform verifier) by default; with `ca_file` and/or `ca_pem`, the system store
@@ -570,6 +579,17 @@ impl Resolver for StaticResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn untrusted_ca_hint_names_this_platforms_store() {
+        let hint = untrusted_ca_hint("invalid peer certificate: UnknownIssuer");
+        assert!(hint.contains("KY_CA_FILE"), "{hint}");
+        #[cfg(windows)]
+        assert!(hint.contains("Windows certificate store") && !hint.contains("SSL_CERT_FILE"));
+        #[cfg(target_os = "linux")]
+        assert!(hint.contains("SSL_CERT_FILE"));
+        assert_eq!(untrusted_ca_hint("invalid peer certificate: Expired"), "");
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_caps() {

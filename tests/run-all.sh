@@ -8,7 +8,7 @@ echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test (Rust unit + integration tests, C ABI tests under valgrind, header drift)"
+echo "== cargo test (Rust unit + integration tests, C ABI tests under valgrind, header drift, release archives: tests/dist.rs)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"

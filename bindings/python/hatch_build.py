@@ -1,6 +1,10 @@
 """Hatchling build hook: puts the native library inside the wheel and tags the wheel for this
 platform (ctypes needs no Python ABI, so the tag is py3-none-<platform>, never py3-none-any).
 
+$KY_WHEEL_PLATFORM sets the platform tag instead (scripts/dist.py builds every platform's wheel
+from the release archives on one machine, e.g. manylinux_2_17_x86_64.manylinux2014_x86_64 or
+win_amd64); the library's file name inside the wheel follows that tag.
+
 The library is taken from, in order: $KY_ACCESS_TOKEN_LIB (a file path), the repository's
 $CARGO_TARGET_DIR or target/ (release, then debug). If none exists and cargo is on PATH, it runs
 `cargo build --release -p ky-access-token` first (`--offline` when KY_OFFLINE=1), so
@@ -19,10 +23,15 @@ from typing import Any, Dict, List
 from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-# The file name the package's loader looks for (one definition: src/ky_access_token/_libname.py).
-LIBRARY_FILE: str = runpy.run_path(
+# The file name the package's loader looks for (one definition: src/ky_access_token/_libname.py),
+# or, for a wheel tagged $KY_WHEEL_PLATFORM, the name on that platform.
+_LIBNAME = runpy.run_path(
     str(Path(__file__).resolve().parent / "src" / "ky_access_token" / "_libname.py")
-)["LIBRARY_FILE"]
+)
+WHEEL_PLATFORM = os.environ.get("KY_WHEEL_PLATFORM", "")
+LIBRARY_FILE: str = (
+    _LIBNAME["library_file"](WHEEL_PLATFORM) if WHEEL_PLATFORM else _LIBNAME["LIBRARY_FILE"]
+)
 
 
 def _platform_tag() -> str:
@@ -76,4 +85,4 @@ class NativeLibraryHook(BuildHookInterface[BuilderConfig]):
         self.app.display_info(f"bundling {library} as ky_access_token/{LIBRARY_FILE}")
         build_data["force_include"][str(library)] = f"ky_access_token/{LIBRARY_FILE}"
         build_data["pure_python"] = False
-        build_data["tag"] = f"py3-none-{_platform_tag()}"
+        build_data["tag"] = f"py3-none-{WHEEL_PLATFORM or _platform_tag()}"

@@ -18,13 +18,10 @@ namespace Ky
 
     internal static class NativeMethods
     {
-#if (UNITY_IOS || UNITY_WEBGL) && !UNITY_EDITOR
-        // iOS (and WebGL) link the library statically into the player.
-        internal const string Lib = "__Internal";
-#else
         // Resolved as libky_access_token.so / ky_access_token.dll / libky_access_token.dylib.
+        // Desktop and server only (no iOS/WebGL static-link import): the access token is a
+        // server credential that must never ship inside a game client.
         internal const string Lib = "ky_access_token";
-#endif
 
         /// <summary>KY_TOKEN_BUFFER_SIZE: holds any token seen in practice, with its NUL.</summary>
         internal const int TokenBufferSize = 1024;

@@ -3,9 +3,15 @@ wheel build hook (hatch_build.py) reads the same name the loader (_native.py) lo
 
 import sys
 
-if sys.platform == "win32":
-    LIBRARY_FILE = "ky_access_token.dll"
-elif sys.platform == "darwin":
-    LIBRARY_FILE = "libky_access_token.dylib"
-else:
-    LIBRARY_FILE = "libky_access_token.so"
+
+def library_file(platform: str) -> str:
+    """The file name for a sys.platform value or a wheel platform tag (win_amd64, macosx_…,
+    manylinux_…): scripts/dist.py builds every platform's wheel on one machine."""
+    if platform == "win32" or platform.startswith("win"):
+        return "ky_access_token.dll"
+    if platform == "darwin" or platform.startswith("macosx"):
+        return "libky_access_token.dylib"
+    return "libky_access_token.so"
+
+
+LIBRARY_FILE = library_file(sys.platform)

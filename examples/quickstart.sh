@@ -13,7 +13,10 @@ work=$(mktemp -d)
 # The sandbox runs as a coprocess: it prints KY_BASE_URL=... first and exits when its stdin (our
 # end of the coprocess) closes, so it never outlives this script.
 coproc SANDBOX { exec target/release/ky-sandbox --quiet --exit-on-stdin-eof; }
-trap 'kill "$SANDBOX_PID" 2>/dev/null; wait "$SANDBOX_PID" 2>/dev/null; rm -rf "$work"' EXIT
+sandbox_pid=$SANDBOX_PID
+# `|| true`: under `set -e` the trap would otherwise end the script with the sandbox's own status
+# (143, killed by SIGTERM) instead of ours.
+trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 IFS= read -r -t 30 line <&"${SANDBOX[0]}" || { echo "sandbox did not start" >&2; exit 1; }
 export KY_BASE_URL=${line#KY_BASE_URL=}
 echo "== sandbox listening at $KY_BASE_URL"

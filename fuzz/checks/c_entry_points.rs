@@ -661,7 +661,14 @@ impl Run<'_, '_> {
                     let proxy = self.text();
                     let rule = match proxy.seen.as_deref() {
                         None | Some(b"" | b"none" | b"env") => Some(true),
-                        Some(p) if p.starts_with(b"http://") || p.starts_with(b"https://") => None,
+                        // The scheme is case-insensitive (RFC 3986); whether the rest is a
+                        // valid proxy URL is ureq's call.
+                        Some(p)
+                            if p.to_ascii_lowercase().starts_with(b"http://")
+                                || p.to_ascii_lowercase().starts_with(b"https://") =>
+                        {
+                            None
+                        }
                         Some(_) => Some(false),
                     };
                     (ky_config_set_proxy(target, proxy.ptr), rule)

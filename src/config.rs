@@ -508,8 +508,8 @@ pub(crate) fn check_ca_file(path: &std::path::Path) -> Result<(), Error> {
 
 /// A proxy URL from `source` (a variable name or "the proxy setting"): `http://` or `https://`
 /// only. ureq would accept a SOCKS URL here and then panic when it connects through it (its
-/// SOCKS support is not compiled in).
-pub(crate) fn check_proxy_url(url: &str, source: &str) -> Result<(), Error> {
+/// SOCKS support is not compiled in). Returns the parsed proxy.
+pub(crate) fn check_proxy_url(url: &str, source: &str) -> Result<ureq::Proxy, Error> {
     let shown = sanitize(&redact_userinfo(url), 100);
     let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
     match scheme.as_deref() {
@@ -526,7 +526,7 @@ pub(crate) fn check_proxy_url(url: &str, source: &str) -> Result<(), Error> {
             )));
         }
     }
-    ureq::Proxy::new(url).map(drop).map_err(|_| {
+    ureq::Proxy::new(url).map_err(|_| {
         Error::invalid(format!(
             "{source}={shown}: not a valid proxy URL (expected http://[user:password@]host:port)"
         ))

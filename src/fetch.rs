@@ -65,12 +65,7 @@ impl Fetcher {
                 } else {
                     "the proxy setting"
                 };
-                check_proxy_url(url, setting)?;
-                let proxy = ureq::Proxy::new(url).map_err(|_| {
-                    Error::invalid(format!(
-                        "the proxy URL from {source} is not valid (expected http://[user:password@]host:port)"
-                    ))
-                })?;
+                let proxy = check_proxy_url(url, setting)?;
                 (Some(proxy), format!(" via the proxy from {source}"))
             }
         };

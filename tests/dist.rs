@@ -24,7 +24,7 @@ use std::sync::{Mutex, OnceLock};
 use ky_sandbox::{SAMPLE_PROGRAM_ID, Sandbox, SandboxOptions};
 
 mod common;
-use common::root;
+use common::{c_program_env, outside_cargo_test, root};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -61,33 +61,13 @@ fn ok(command: Command) -> String {
     stdout
 }
 
-/// A command with the variables `cargo test` set for this process removed, so nested cargo
-/// builds fingerprint exactly like a build from the shell (see common::release_build).
-fn clean_cargo_env(command: &mut Command) {
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_BIN_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_CRATE_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-            ]
-            .contains(&&*name)
-        {
-            command.env_remove(&*name);
-        }
-    }
-}
-
 /// dist/, built once per test binary by the release script itself.
 fn dist() -> &'static Path {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
         let mut build = timed(3600, "bash");
         build.current_dir(root()).arg("scripts/dist.sh");
-        clean_cargo_env(&mut build);
+        outside_cargo_test(&mut build);
         let out = ok(build);
         eprintln!("{out}");
         root().join("dist")
@@ -313,25 +293,12 @@ impl Target {
         if self.rid.starts_with("win-") {
             wine_env(&mut command);
         }
-        command
-            .args(args)
-            .env("KY_MAX_RETRIES", "1")
-            // Generous: emulated TLS is slow; the one timeout case sets its own short deadline.
-            .env("KY_TIMEOUT_MS", "120000");
-        for name in [
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-            "KY_CA_FILE",
-            "SSL_CERT_FILE",
-            "SSL_CERT_DIR",
-        ] {
-            command.env_remove(name);
-        }
-        command.envs(env.iter().copied());
+        command.args(args);
+        c_program_env(
+            &mut command,
+            &["KY_CA_FILE", "SSL_CERT_FILE", "SSL_CERT_DIR"],
+            env,
+        );
         let stdout = ok(command);
         assert!(stdout.contains(", 0 failed"), "{stdout}");
         stdout
@@ -539,7 +506,7 @@ fn rust_tests(triple: &str, zig: bool, runner: &[String], env: &[(&str, String)]
     if std::env::var("KY_OFFLINE").is_ok_and(|v| v == "1") {
         test.arg("--offline");
     }
-    clean_cargo_env(&mut test);
+    outside_cargo_test(&mut test);
     if !runner.is_empty() {
         let key = triple
             .split('.')

@@ -204,6 +204,27 @@ pub enum Under {
 /// Hard limit for one C test program run (see [`output_within`]).
 pub const C_RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// The environment a C test program runs in: `KY_MAX_RETRIES=1`, a generous `KY_TIMEOUT_MS` (no
+/// case may turn into KY_ERR_TIMEOUT by being slow under valgrind or emulation; the one timeout
+/// case sets its own short deadline), the proxy variables and `remove` unset, then `env`.
+pub fn c_program_env(command: &mut Command, remove: &[&str], env: &[(&str, &str)]) {
+    command
+        .env("KY_MAX_RETRIES", "1")
+        .env("KY_TIMEOUT_MS", "120000");
+    let proxies = [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ];
+    for name in proxies.iter().chain(remove) {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+}
+
 /// Runs a C test program with `env` (proxy variables and `remove` unset), `KY_MAX_RETRIES=1` and
 /// a generous `KY_TIMEOUT_MS` (under valgrind on a loaded 2-core machine one TLS handshake takes
 /// seconds: no case may turn into KY_ERR_TIMEOUT by being slow). Asserts it passed; returns
@@ -241,24 +262,8 @@ pub fn run_c_program(
     } else {
         Command::new(program)
     };
-    command
-        .args(args)
-        .env("KY_MAX_RETRIES", "1")
-        .env("KY_TIMEOUT_MS", "120000");
-    for name in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(name);
-    }
-    for name in remove {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
+    command.args(args);
+    c_program_env(&mut command, remove, env);
     let output = output_within(&mut command, C_RUN_LIMIT);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(

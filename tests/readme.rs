@@ -1,6 +1,6 @@
-//! The README and docs/ cannot rot: every C, C++, C#, Python, Rust and CMake block in them is a
-//! file (or a marked region of one) that a test compiles and runs, and this test checks each block
-//! equals its source; then it runs the README's first-screen commands (examples/hello/run.sh)
+//! The README, docs/ and every other Markdown file (the bindings' READMEs too) cannot rot: every
+//! C, C++, C#, Python, Rust, CMake and TypeScript block in them is a file (or a marked region of
+//! one) that a test compiles and runs, and this test checks each block equals its source; then it runs the README's first-screen commands (examples/hello/run.sh)
 //! against the sandbox, exactly as shown, and the Rust API example.
 //!
 //! Mark a block with `<!-- snippet: PATH -->` (the whole file) or `<!-- snippet: PATH#NAME -->`
@@ -49,21 +49,36 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("examples/shell/get-token.sh", "cli/tests/cli.rs"),
     ("examples/node/get-token.ts", "bindings/node/run-tests.sh"),
+    (
+        "bindings/csharp/tests/ReadmeTests.cs",
+        "bindings/csharp/run-tests.sh",
+    ),
+    (
+        "bindings/python/tests/test_readme.py",
+        "bindings/python/run-tests.sh",
+    ),
 ];
 
-/// README.md and docs/*.md, but not the copied wire-format spec (its one JavaScript block is the
-/// API owner's illustration, kept as written).
+/// Every Markdown file of the project (README.md, docs/, each binding's README, ...), but not the
+/// copied wire-format spec (its one JavaScript block is the API owner's illustration, kept as
+/// written) and not build output or installed packages.
 fn documents() -> Vec<std::path::PathBuf> {
-    let mut docs = vec![root().join("README.md")];
-    for entry in std::fs::read_dir(root().join("docs")).unwrap() {
-        let path = entry.unwrap().path();
-        let is_spec = path
-            .file_name()
-            .is_some_and(|n| n == "accesstoken-api.zh.md");
-        if path.extension().is_some_and(|e| e == "md") && !is_spec {
-            docs.push(path);
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                let skip = ["target", "node_modules", "build", "dist"];
+                if !name.starts_with('.') && !skip.contains(&name.as_str()) {
+                    walk(&path, out);
+                }
+            } else if name.ends_with(".md") && name != "accesstoken-api.zh.md" {
+                out.push(path);
+            }
         }
     }
+    let mut docs = Vec::new();
+    walk(root(), &mut docs);
     docs.sort();
     docs
 }
@@ -166,9 +181,25 @@ fn every_snippet_is_its_tested_source() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(
-        marked >= 8,
-        "only {marked} marked snippets: the README lost its examples?"
+        marked >= 14,
+        "only {marked} marked snippets: a README lost its examples?"
     );
+    let names: Vec<_> = documents()
+        .iter()
+        .map(|d| d.strip_prefix(root()).unwrap().to_owned())
+        .collect();
+    for expected in [
+        "README.md",
+        "docs/c-api.md",
+        "bindings/csharp/README.md",
+        "bindings/python/README.md",
+        "bindings/node/README.md",
+    ] {
+        assert!(
+            names.iter().any(|n| n == Path::new(expected)),
+            "{expected} is not checked"
+        );
+    }
     for (path, _) in SOURCES {
         assert!(root().join(path).is_file(), "{path} is gone");
     }

@@ -40,6 +40,8 @@ namespace Ky.Tests
             add("max_programs_caps_the_cache", MaxProgramsCapsTheCache);
             add("log_callback_gets_request_lines_without_the_token", LogCallback);
             add("example_prints_the_token_or_status_and_message", ExamplePrintsToken);
+            add("readme_default_client_block_runs", ReadmeDefaultClient);
+            add("readme_own_client_block_runs", ReadmeOwnClient);
             return all;
         }
 

@@ -221,6 +221,23 @@ typedef void (*ky_token_callback)(ky_status status,
                                   void *userdata);
 
 /**
+ * Called exactly once with the result of `ky_client_get_access_token_async_detail`: as
+ * `ky_token_callback` (same threads, same rules), plus the failure's details as arguments, for
+ * callers whose code runs on another thread than the worker's (Node.js, where the callback is
+ * forwarded to the event-loop thread and `ky_last_error_message()` there is not this call's).
+ *
+ * - `message`: `""` on success, else the failure's message (as `ky_last_error_message()` would
+ *   give it), NUL-terminated and valid only until the callback returns.
+ * - `api_err`: the API's `err` for `KY_ERR_API` (as `ky_last_api_err()`), else 0.
+ */
+typedef void (*ky_token_detail_callback)(ky_status status,
+                                         const char *token,
+                                         size_t token_len,
+                                         const char *message,
+                                         int64_t api_err,
+                                         void *userdata);
+
+/**
  * A client's counters since it was created, filled by `ky_client_stats` / `ky_get_stats`.
  * Counters are read one by one, not as an atomic snapshot, so they may be a call apart.
  */
@@ -487,6 +504,18 @@ ky_status ky_client_get_access_token_async(const ky_client *client,
                                            void *userdata);
 
 /**
+ * `ky_client_get_access_token_async` with a callback that also receives the failure's message
+ * and API `err` (see `ky_token_detail_callback`). Same queuing, returns and callback threads.
+ *
+ * # Safety
+ * As `ky_client_get_access_token_async`.
+ */
+ky_status ky_client_get_access_token_async_detail(const ky_client *client,
+                                                  const char *program_id,
+                                                  ky_token_detail_callback callback,
+                                                  void *userdata);
+
+/**
  * Fills `out` with this client's counters (see `ky_stats`). Pass `sizeof(ky_stats)` as
  * `out_size`: the library writes `min(out_size, its own sizeof(ky_stats))` bytes and sets
  * `out->version` and `out->size` to what it wrote, so programs built against an older or newer
@@ -507,6 +536,16 @@ ky_status ky_client_stats(const ky_client *client, ky_stats *out, size_t out_siz
 ky_status ky_get_access_token_async(const char *program_id,
                                     ky_token_callback callback,
                                     void *userdata);
+
+/**
+ * `ky_client_get_access_token_async_detail` on the process default client.
+ *
+ * # Safety
+ * As `ky_client_get_access_token_async`.
+ */
+ky_status ky_get_access_token_async_detail(const char *program_id,
+                                           ky_token_detail_callback callback,
+                                           void *userdata);
 
 /**
  * `ky_client_invalidate_access_token_if` on the process default client.

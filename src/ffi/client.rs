@@ -47,6 +47,25 @@ pub type ky_token_callback = Option<
     ),
 >;
 
+/// Called exactly once with the result of `ky_client_get_access_token_async_detail`: as
+/// `ky_token_callback` (same threads, same rules), plus the failure's details as arguments, for
+/// callers whose code runs on another thread than the worker's (Node.js, where the callback is
+/// forwarded to the event-loop thread and `ky_last_error_message()` there is not this call's).
+///
+/// - `message`: `""` on success, else the failure's message (as `ky_last_error_message()` would
+///   give it), NUL-terminated and valid only until the callback returns.
+/// - `api_err`: the API's `err` for `KY_ERR_API` (as `ky_last_api_err()`), else 0.
+pub type ky_token_detail_callback = Option<
+    unsafe extern "C" fn(
+        status: ky_status,
+        token: *const c_char,
+        token_len: usize,
+        message: *const c_char,
+        api_err: i64,
+        userdata: *mut c_void,
+    ),
+>;
+
 /// Creates a client from `config` (copied: free or reuse the configuration afterwards). All
 /// settings are checked here, including reading the CA file, and no network I/O is done, except
 /// that a prefetch list starts the background fetches at once.
@@ -267,7 +286,40 @@ pub unsafe extern "C" fn ky_client_get_access_token_async(
     status_call(|| {
         // SAFETY: the caller guarantees both pointers are NULL or valid.
         let client = unsafe { handle(client, "client") }?;
-        unsafe { submit(&client.client, program_id, callback, userdata) }
+        unsafe {
+            submit(
+                &client.client,
+                program_id,
+                Deliver::plain(callback)?,
+                userdata,
+            )
+        }
+    })
+}
+
+/// `ky_client_get_access_token_async` with a callback that also receives the failure's message
+/// and API `err` (see `ky_token_detail_callback`). Same queuing, returns and callback threads.
+///
+/// # Safety
+/// As `ky_client_get_access_token_async`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_client_get_access_token_async_detail(
+    client: *const ky_client,
+    program_id: *const c_char,
+    callback: ky_token_detail_callback,
+    userdata: *mut c_void,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: the caller guarantees both pointers are NULL or valid.
+        let client = unsafe { handle(client, "client") }?;
+        unsafe {
+            submit(
+                &client.client,
+                program_id,
+                Deliver::detail(callback)?,
+                userdata,
+            )
+        }
     })
 }
 
@@ -276,11 +328,76 @@ struct UserData(*mut c_void);
 // SAFETY: the library never dereferences it; the caller's contract makes sending it sound.
 unsafe impl Send for UserData {}
 
-/// The callback as it is called: `C-unwind`, so that a host runtime ending the thread inside it
-/// (`pthread_exit` from CPython at shutdown, Mono unloading a domain) unwinds through our frames
-/// instead of aborting the process. Same calling convention as `ky_token_callback`.
+/// The callbacks as they are called: `C-unwind`, so that a host runtime ending the thread inside
+/// one (`pthread_exit` from CPython at shutdown, Mono unloading a domain) unwinds through our
+/// frames instead of aborting the process. Same calling conventions as `ky_token_callback` and
+/// `ky_token_detail_callback`.
 type TokenCallbackUnwind =
     unsafe extern "C-unwind" fn(ky_status, *const c_char, usize, *mut c_void);
+type DetailCallbackUnwind =
+    unsafe extern "C-unwind" fn(ky_status, *const c_char, usize, *const c_char, i64, *mut c_void);
+
+/// Which of the two async callbacks a call delivers its result to.
+#[derive(Clone, Copy)]
+enum Deliver {
+    Plain(TokenCallbackUnwind),
+    Detail(DetailCallbackUnwind),
+}
+
+impl Deliver {
+    fn plain(callback: ky_token_callback) -> Result<Self, Failure> {
+        let callback = callback.ok_or_else(|| Error::invalid("callback is NULL"))?;
+        // SAFETY: only the unwind annotation differs; the ABI is the same.
+        Ok(Self::Plain(unsafe {
+            std::mem::transmute::<
+                unsafe extern "C" fn(ky_status, *const c_char, usize, *mut c_void),
+                TokenCallbackUnwind,
+            >(callback)
+        }))
+    }
+
+    fn detail(callback: ky_token_detail_callback) -> Result<Self, Failure> {
+        let callback = callback.ok_or_else(|| Error::invalid("callback is NULL"))?;
+        // SAFETY: only the unwind annotation differs; the ABI is the same.
+        Ok(Self::Detail(unsafe {
+            std::mem::transmute::<
+                unsafe extern "C" fn(
+                    ky_status,
+                    *const c_char,
+                    usize,
+                    *const c_char,
+                    i64,
+                    *mut c_void,
+                ),
+                DetailCallbackUnwind,
+            >(callback)
+        }))
+    }
+
+    /// Calls the caller's function (once, as documented); `token` is NULL on failure.
+    ///
+    /// # Safety
+    /// `token` is NULL or NUL-terminated with `len` bytes, alive until this returns.
+    unsafe fn call(
+        self,
+        status: ky_status,
+        token: *const c_char,
+        len: usize,
+        failure: Option<&Error>,
+        userdata: *mut c_void,
+    ) {
+        match self {
+            // SAFETY: the caller's function, with the arguments it documents.
+            Self::Plain(callback) => unsafe { callback(status, token, len, userdata) },
+            Self::Detail(callback) => {
+                let message = failure.map(last_error::c_message).unwrap_or_default();
+                let api_err = failure.map_or(0, Error::api_err);
+                // SAFETY: as above; `message` lives until the callback returns.
+                unsafe { callback(status, token, len, message.as_ptr(), api_err, userdata) }
+            }
+        }
+    }
+}
 
 /// A token string handed to a callback; zeroed and freed however the callback ends.
 struct LentToken(*mut c_char);
@@ -292,23 +409,18 @@ impl Drop for LentToken {
     }
 }
 
-/// The body of both async functions.
+/// The body of the async functions.
 ///
 /// # Safety
 /// As `ky_client_get_access_token_async`.
-pub(crate) unsafe fn submit(
+unsafe fn submit(
     client: &Client,
     program_id: *const c_char,
-    callback: ky_token_callback,
+    deliver: Deliver,
     userdata: *mut c_void,
 ) -> Result<(), Failure> {
     // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
     let id = unsafe { boundary::program_id(program_id) }?;
-    let Some(callback) = callback else {
-        return Err(Error::invalid("callback is NULL").into());
-    };
-    // SAFETY: only the unwind annotation differs; the ABI is the same.
-    let callback: TokenCallbackUnwind = unsafe { std::mem::transmute(callback) };
     let userdata = UserData(userdata);
     client.submit_async(id, move |result| {
         let userdata = userdata;
@@ -317,13 +429,13 @@ pub(crate) unsafe fn submit(
         match lent {
             Ok((token, len)) => {
                 last_error::clear();
-                // SAFETY: the caller's function, called once; the string lives until it returns.
-                unsafe { callback(ky_status::KY_OK, token.0, len, userdata.0) };
+                // SAFETY: called once; the string lives until it returns.
+                unsafe { deliver.call(ky_status::KY_OK, token.0, len, None, userdata.0) };
             }
             Err(e) => {
                 last_error::set(&e, 0);
-                // SAFETY: the caller's function, called once as documented.
-                unsafe { callback(e.status(), std::ptr::null(), 0, userdata.0) };
+                // SAFETY: called once as documented.
+                unsafe { deliver.call(e.status(), std::ptr::null(), 0, Some(&e), userdata.0) };
             }
         }
     })?;
@@ -364,7 +476,37 @@ pub unsafe extern "C" fn ky_get_access_token_async(
 ) -> ky_status {
     status_call(|| {
         // SAFETY: forwarded contract.
-        unsafe { submit(default_client()?, program_id, callback, userdata) }
+        unsafe {
+            submit(
+                default_client()?,
+                program_id,
+                Deliver::plain(callback)?,
+                userdata,
+            )
+        }
+    })
+}
+
+/// `ky_client_get_access_token_async_detail` on the process default client.
+///
+/// # Safety
+/// As `ky_client_get_access_token_async`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ky_get_access_token_async_detail(
+    program_id: *const c_char,
+    callback: ky_token_detail_callback,
+    userdata: *mut c_void,
+) -> ky_status {
+    status_call(|| {
+        // SAFETY: forwarded contract.
+        unsafe {
+            submit(
+                default_client()?,
+                program_id,
+                Deliver::detail(callback)?,
+                userdata,
+            )
+        }
     })
 }
 

@@ -21,11 +21,15 @@ thread_local! {
     };
 }
 
+/// The failure's message as C reads it.
+pub(crate) fn c_message(error: &Error) -> CString {
+    // Messages are NUL-free by construction; the replace is belt and braces for C.
+    CString::new(error.message().replace('\0', "\\0")).unwrap_or_default()
+}
+
 /// Records a failure on this thread.
 pub(crate) fn set(error: &Error, required_size: usize) {
-    // Messages are NUL-free by construction; the replace is belt and braces for C.
-    let text = error.message().replace('\0', "\\0");
-    let message = CString::new(text).unwrap_or_default();
+    let message = c_message(error);
     let _ = LAST.try_with(|last| {
         *last.borrow_mut() = LastError {
             message: Some(message),

@@ -214,7 +214,11 @@ def read_koffi_text(text: str, header: Abi) -> Abi:
 # Python (ctypes): the loaded modules' own tables, as wasmtime-py checks its bindings.
 
 PY_STRUCTS = {"ky_stats": "KyStats"}  # C struct -> class in _native
-PY_CALLBACKS = {"ky_token_callback": "TOKEN_CALLBACK", "ky_log_callback": "LOG_CALLBACK"}
+PY_CALLBACKS = {
+    "ky_token_callback": "TOKEN_CALLBACK",
+    "ky_token_detail_callback": "DETAIL_CALLBACK",
+    "ky_log_callback": "LOG_CALLBACK",
+}
 PY_ENUMS = {"ky_status": ("_errors", "Status"), "ky_log_level": ("_log", "LogLevel")}
 PY_CONSTANTS = {"KY_TOKEN_BUFFER_SIZE": "TOKEN_BUFFER_SIZE", "KY_STATUS_SLOTS": "STATUS_SLOTS"}
 

@@ -39,7 +39,8 @@ class RealTree(unittest.TestCase):
         self.assertEqual(len(header.enums["ky_status"]), 12)
         self.assertEqual(header.enums["ky_status"]["KY_ERR_BUSY"], 11)
         self.assertEqual(len(header.structs["ky_stats"]), 11)
-        self.assertEqual(set(header.callbacks), {"ky_token_callback", "ky_log_callback"})
+        self.assertEqual(set(header.callbacks),
+                         {"ky_token_callback", "ky_token_detail_callback", "ky_log_callback"})
 
     def test_struct_size_from_the_header_equals_rusts(self):
         want = os.environ.get("KY_STATS_SIZE")

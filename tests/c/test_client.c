@@ -340,6 +340,82 @@ static void test_default_client_async(void) {
     pthread_mutex_destroy(&t.lock);
 }
 
+/* ky_*_async_detail: the callback receives the failure's message and API err as arguments. */
+typedef struct {
+    pthread_mutex_t lock;
+    int calls;
+    ky_status status;
+    int64_t api_err;
+    char token[64];
+    char message[256];
+} detail;
+
+static void on_detail(ky_status status, const char *token, size_t token_len, const char *message,
+                      int64_t api_err, void *userdata) {
+    detail *d = (detail *)userdata;
+    /* A ky_ call that fails inside the callback replaces this thread's last error; `message` is
+     * the call's own copy and must not change. */
+    EXPECT(ky_client_invalidate_access_token(NULL, "x"), KY_ERR_INVALID_ARGUMENT);
+    pthread_mutex_lock(&d->lock);
+    d->calls++;
+    d->status = status;
+    d->api_err = api_err;
+    snprintf(d->token, sizeof d->token, "%s", token == NULL ? "(null)" : token);
+    if (token != NULL && strlen(token) != token_len) snprintf(d->token, sizeof d->token, "(bad length)");
+    snprintf(d->message, sizeof d->message, "%s", message == NULL ? "(null)" : message);
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void wait_for_detail(detail *d) { /* for the default client, which is never freed */
+    int spins = 0, calls = 0;
+    while (calls == 0 && ++spins < 6000) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&d->lock);
+        calls = d->calls;
+        pthread_mutex_unlock(&d->lock);
+    }
+}
+
+static void test_async_detail(void) {
+    ky_client *client = new_client(60000);
+    detail ok, api, dflt;
+    memset(&ok, 0, sizeof ok);
+    memset(&api, 0, sizeof api);
+    memset(&dflt, 0, sizeof dflt);
+    pthread_mutex_init(&ok.lock, NULL);
+    pthread_mutex_init(&api.lock, NULL);
+    pthread_mutex_init(&dflt.lock, NULL);
+    EXPECT(ky_client_get_access_token_async_detail(client, "c-detail", NULL, &ok), KY_ERR_INVALID_ARGUMENT);
+    EXPECT(ky_client_get_access_token_async_detail(client, "no good", on_detail, &ok), KY_ERR_INVALID_ARGUMENT);
+    EXPECT(ky_client_get_access_token_async_detail(NULL, "c-detail", on_detail, &ok), KY_ERR_INVALID_ARGUMENT);
+    EXPECT(ky_get_access_token_async_detail(NULL, on_detail, &ok), KY_ERR_INVALID_ARGUMENT);
+    EXPECT(ky_client_get_access_token_async_detail(client, "c-detail", on_detail, &ok), KY_OK);
+    EXPECT(ky_client_get_access_token_async_detail(client, "fault-api-error", on_detail, &api), KY_OK);
+    wait_for_detail(&ok); /* ky_client_free would cancel what has not run yet */
+    wait_for_detail(&api);
+    ky_client_free(client);
+
+    CHECK(ok.calls == 1 && ok.status == KY_OK, "ok: calls %d status %d", ok.calls, (int)ok.status);
+    CHECK(strcmp(ok.token, "sandbox_c-detail_v1") == 0, "ok: token %s", ok.token);
+    CHECK(ok.message[0] == '\0' && ok.api_err == 0, "ok: message '%s' err %lld", ok.message, (long long)ok.api_err);
+
+    CHECK(api.calls == 1 && api.status == KY_ERR_API, "api: calls %d status %d", api.calls, (int)api.status);
+    CHECK(strcmp(api.token, "(null)") == 0, "api: token %s", api.token);
+    CHECK(api.api_err == 40013, "api: err %lld", (long long)api.api_err);
+    CHECK(strstr(api.message, "40013") != NULL && strstr(api.message, "项目不存在") != NULL,
+          "api: message '%s'", api.message);
+
+    EXPECT(ky_get_access_token_async_detail("fault-http-404", on_detail, &dflt), KY_OK);
+    wait_for_detail(&dflt);
+    CHECK(dflt.calls == 1 && dflt.status == KY_ERR_HTTP_STATUS, "default: calls %d status %d", dflt.calls,
+          (int)dflt.status);
+    CHECK(strstr(dflt.message, "404") != NULL && dflt.api_err == 0, "default: message '%s'", dflt.message);
+    pthread_mutex_destroy(&ok.lock);
+    pthread_mutex_destroy(&api.lock);
+    pthread_mutex_destroy(&dflt.lock);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: test_client BASE_URL\n");
@@ -353,6 +429,7 @@ int main(int argc, char **argv) {
     test_async_under_load();
     test_free_races_callbacks();
     test_default_client_async();
+    test_async_detail();
     printf("c_client: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -43,6 +43,11 @@ namespace Ky
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int ky_get_access_token_async(byte[] programId, IntPtr callback, IntPtr userdata);
 
+        // Declared for completeness (tests/abi checks every function); GetAsync runs the blocking
+        // get on managed threads instead, so no native thread ever enters managed code for it.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int ky_get_access_token_async_detail(byte[] programId, IntPtr callback, IntPtr userdata);
+
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int ky_invalidate_access_token_if(
             byte[] programId, byte[] token, UIntPtr tokenLen, out byte outInvalidated);
@@ -92,6 +97,10 @@ namespace Ky
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int ky_client_get_access_token_async(
+            IntPtr client, byte[] programId, IntPtr callback, IntPtr userdata);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int ky_client_get_access_token_async_detail(
             IntPtr client, byte[] programId, IntPtr callback, IntPtr userdata);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -17,7 +17,7 @@ import {
   statusName as knownStatusName,
 } from './errors';
 import * as native from './native';
-import { KyStats, LogCallback, TOKEN_BUFFER_SIZE, TokenCallback, fns, koffi } from './native';
+import { KyStats, LogCallback, TOKEN_BUFFER_SIZE, TokenDetailCallback, fns, koffi } from './native';
 
 export * from './errors';
 
@@ -40,9 +40,10 @@ function check(status: number): void {
 }
 
 /**
- * The error for a failure delivered to the async callback. Its per-thread details (upstream `msg`,
- * `apiErr`) live on the library's worker thread, which JavaScript cannot reach: koffi runs the
- * callback on this thread. So the message is the status description; `apiErr` is 0.
+ * The error for a failure of the worker-thread path (`fetchPooled`): koffi ran the blocking call on
+ * a pool thread, whose per-thread details (upstream `msg`, `apiErr`) JavaScript cannot reach. So
+ * the message is the status description; `apiErr` is 0. (The main-thread path gets the details
+ * as callback arguments: `ky_*_async_detail`.)
  */
 function asyncError(status: number): KyError {
   const description = fns.ky_status_description(status) ?? '';
@@ -138,15 +139,23 @@ const pending = new Map<bigint, Pending>();
 let nextKey = 1n; // 0 would arrive as NULL
 let tokenCallback: unknown; // koffi.register() result; never unregistered (callbacks may be in flight)
 
-function onToken(status: number, token: string | null, _tokenLen: number, userdata: unknown): void {
-  // Runs on this JS thread (koffi relays it from the library's worker); must never throw.
+function onToken(
+  status: number,
+  token: string | null,
+  _tokenLen: number,
+  message: string | null,
+  apiErr: number | bigint,
+  userdata: unknown,
+): void {
+  // Runs on this JS thread (koffi relays it from the library's worker); must never throw. The
+  // failure's details come as arguments: this thread's ky_last_error_message() is not this call's.
   const key = typeof userdata === 'bigint' ? userdata : BigInt((userdata as number | null) ?? 0);
   const entry = pending.get(key);
   if (!entry) return;
   pending.delete(key);
   release();
   if (status === Status.OK && token !== null) entry.resolve(token);
-  else entry.reject(asyncError(status));
+  else entry.reject(KyError.fromStatus(status, message || (fns.ky_status_description(status) ?? ''), Number(apiErr)));
 }
 
 /** Joins the call outstanding for (owner, id) on this thread, or starts one with `start`. */
@@ -164,7 +173,7 @@ function joinOrStart(owner: Client | undefined, id: string, start: () => Promise
 }
 
 function startAsync(submit: (callback: unknown, key: bigint) => number, owner?: Client): Promise<string> {
-  tokenCallback ??= koffi.register(onToken, TokenCallback);
+  tokenCallback ??= koffi.register(onToken, TokenDetailCallback);
   return new Promise<string>((resolve, reject) => {
     const key = nextKey++;
     pending.set(key, { resolve, reject, owner });
@@ -281,7 +290,7 @@ export function getAccessToken(programId: string): Promise<string> {
     const id = checkProgramId(programId);
     return joinOrStart(undefined, id, () =>
       isMainThread
-        ? startAsync((callback, key) => fns.ky_get_access_token_async(id, callback, key))
+        ? startAsync((callback, key) => fns.ky_get_access_token_async_detail(id, callback, key))
         : fetchPooled((buf, len, done) => fns.ky_get_access_token.async(id, buf, len, done)),
     );
   } catch (error) {
@@ -490,7 +499,7 @@ export class Client {
       const id = checkProgramId(programId);
       return joinOrStart(this, id, () => {
         if (isMainThread) {
-          return startAsync((callback, key) => fns.ky_client_get_access_token_async(handle, id, callback, key), this);
+          return startAsync((callback, key) => fns.ky_client_get_access_token_async_detail(handle, id, callback, key), this);
         }
         // ky_client_free must be the last call on the handle: close() waits for these.
         this.#pooled++;

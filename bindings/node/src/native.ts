@@ -67,6 +67,12 @@ export const TokenCallback = koffi.pointer(
   'ky_token_callback',
   koffi.proto('void ky_token_callback_fn(ky_status status, const char *token, size_t token_len, void *userdata)'),
 );
+export const TokenDetailCallback = koffi.pointer(
+  'ky_token_detail_callback',
+  koffi.proto(
+    'void ky_token_detail_callback_fn(ky_status status, const char *token, size_t token_len, const char *message, int64_t api_err, void *userdata)',
+  ),
+);
 export const LogCallback = koffi.pointer(
   'ky_log_callback',
   koffi.proto('void ky_log_callback_fn(ky_log_level level, const char *line, void *userdata)'),
@@ -97,8 +103,10 @@ export const SIGNATURES = [
   'ky_status ky_client_invalidate_access_token(const ky_client *client, const char *program_id)',
   'ky_status ky_client_invalidate_access_token_if(const ky_client *client, const char *program_id, const char *token, size_t token_len, _Out_ bool *out_invalidated)',
   'ky_status ky_client_get_access_token_async(const ky_client *client, const char *program_id, ky_token_callback callback, void *userdata)',
+  'ky_status ky_client_get_access_token_async_detail(const ky_client *client, const char *program_id, ky_token_detail_callback callback, void *userdata)',
   'ky_status ky_client_stats(const ky_client *client, _Out_ ky_stats *out, size_t out_size)',
   'ky_status ky_get_access_token_async(const char *program_id, ky_token_callback callback, void *userdata)',
+  'ky_status ky_get_access_token_async_detail(const char *program_id, ky_token_detail_callback callback, void *userdata)',
   'ky_status ky_invalidate_access_token_if(const char *program_id, const char *token, size_t token_len, _Out_ bool *out_invalidated)',
   'ky_status ky_get_stats(_Out_ ky_stats *out, size_t out_size)',
   'ky_status ky_config_new(_Out_ ky_config **out)',

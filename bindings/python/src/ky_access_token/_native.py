@@ -58,6 +58,10 @@ class KyStats(Structure):
 # void (*)(ky_status, const char *token, size_t token_len, void *userdata). The token arrives as a
 # raw pointer (read with its length, never as c_char_p) and userdata as the registry key.
 TOKEN_CALLBACK = CFUNCTYPE(None, c_int32, c_void_p, c_size_t, c_void_p)
+# void (*)(ky_status, const char *token, size_t token_len, const char *message, int64_t api_err,
+# void *userdata): the *_async_detail functions' callback (declared for completeness; the
+# binding's async path reads the details on the worker thread through TOKEN_CALLBACK).
+DETAIL_CALLBACK = CFUNCTYPE(None, c_int32, c_void_p, c_size_t, c_void_p, c_int64, c_void_p)
 # void (*)(ky_log_level, const char *line, void *userdata)
 LOG_CALLBACK = CFUNCTYPE(None, c_int32, c_char_p, c_void_p)
 
@@ -76,6 +80,7 @@ _SIGNATURES: Sequence[Tuple[str, Tuple[Any, ...], Any]] = (
     ("ky_invalidate_access_token", (c_char_p,), _status),
     ("ky_invalidate_access_token_if", (c_char_p, c_char_p, c_size_t, POINTER(c_bool)), _status),
     ("ky_get_access_token_async", (c_char_p, TOKEN_CALLBACK, c_void_p), _status),
+    ("ky_get_access_token_async_detail", (c_char_p, DETAIL_CALLBACK, c_void_p), _status),
     ("ky_get_stats", (POINTER(KyStats), c_size_t), _status),
     ("ky_last_error_message", (), c_char_p),
     ("ky_last_api_err", (), c_int64),
@@ -111,6 +116,11 @@ _SIGNATURES: Sequence[Tuple[str, Tuple[Any, ...], Any]] = (
         _status,
     ),
     ("ky_client_get_access_token_async", (_handle, c_char_p, TOKEN_CALLBACK, c_void_p), _status),
+    (
+        "ky_client_get_access_token_async_detail",
+        (_handle, c_char_p, DETAIL_CALLBACK, c_void_p),
+        _status,
+    ),
     ("ky_client_stats", (_handle, POINTER(KyStats), c_size_t), _status),
 )
 

@@ -5,6 +5,7 @@
 #   KY_LIB_DIR=DIR   use DIR/libky_access_token.so and DIR/ky-sandbox instead of building
 #   KY_OFFLINE=1     cargo build --offline
 #   CI=true          a missing node/npm, zero tests or any skipped test is a failure
+# (The toolchain check and the library lookup/build: ../lib-env.sh.)
 # Last line: "node: N passed, F failed".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,37 +15,13 @@ ci=${CI:-}
 
 fail() { echo "node: FAILED: $*" >&2; exit 1; }
 
-missing=()
-for tool in node npm; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  [ "$ci" = true ] && fail "${missing[*]} not installed; CI=true forbids skipping"
-  echo "SKIP node: ${missing[*]} not installed; no Node test ran (not counted as passed)"
-  exit 0
-fi
+# shellcheck source=SCRIPTDIR/../lib-env.sh
+source "$here/../lib-env.sh"
+ky_require_tools node "" node npm
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 18 ] || fail "Node >= 18.18 needed (found $(node --version))"
 
-case "$(uname -s)" in
-  Darwin) lib_file=libky_access_token.dylib ;;
-  MINGW* | MSYS* | CYGWIN*) lib_file=ky_access_token.dll ;;
-  *) lib_file=libky_access_token.so ;;
-esac
-if [ -n "${KY_LIB_DIR:-}" ]; then
-  [ -d "$KY_LIB_DIR" ] || fail "KY_LIB_DIR=$KY_LIB_DIR is not a directory"
-  lib_dir=$(cd "$KY_LIB_DIR" && pwd)
-else
-  echo "== cargo build -p ky-access-token -p ky-sandbox"
-  offline=()
-  [ "${KY_OFFLINE:-}" = 1 ] && offline=(--offline)
-  cargo build --quiet -p ky-access-token -p ky-sandbox ${offline[@]+"${offline[@]}"}
-  lib_dir="$root/target/debug"
-fi
-export KY_ACCESS_TOKEN_LIB="$lib_dir/$lib_file"
-export KY_SANDBOX_BIN="$lib_dir/ky-sandbox"
-[ -f "$KY_ACCESS_TOKEN_LIB" ] || fail "$KY_ACCESS_TOKEN_LIB not found"
-[ -x "$KY_SANDBOX_BIN" ] || fail "$KY_SANDBOX_BIN not found"
+ky_lib_env
 
 cd "$here"
 if [ ! -d node_modules/koffi ] || [ ! -x node_modules/.bin/tsc ]; then

@@ -9,15 +9,15 @@
 #
 # KY_LIB_DIR must hold libky_access_token.so and ky-sandbox; KY_OFFLINE=1 builds with --offline.
 # Without mcs/mono this is a SKIP (exit 0, nothing counted as passed), and a failure when CI=true.
-# (The toolchain check and the library lookup/build: ../lib-env.sh.)
+# (The toolchain check and the library lookup/build: ../run-tests-common.sh.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 fail() { echo "csharp: FAILED: $*" >&2; exit 1; }
 
-# shellcheck source=SCRIPTDIR/../lib-env.sh
-source "$here/../lib-env.sh"
+# shellcheck source=SCRIPTDIR/../run-tests-common.sh
+source "$here/../run-tests-common.sh"
 ky_require_tools csharp "install mono-mcs and mono-runtime" mcs mono
 ky_lib_env
 

@@ -5,18 +5,17 @@
 #   KY_LIB_DIR=DIR   use DIR/libky_access_token.so and DIR/ky-sandbox instead of building
 #   KY_OFFLINE=1     cargo build --offline
 #   CI=true          a missing node/npm, zero tests or any skipped test is a failure
-# (The toolchain check and the library lookup/build: ../lib-env.sh.)
+# (The toolchain check, the library lookup/build and the verdict: ../run-tests-common.sh.)
 # Last line: "node: N passed, F failed".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
-ci=${CI:-}
 
 fail() { echo "node: FAILED: $*" >&2; exit 1; }
 
-# shellcheck source=SCRIPTDIR/../lib-env.sh
-source "$here/../lib-env.sh"
+# shellcheck source=SCRIPTDIR/../run-tests-common.sh
+source "$here/../run-tests-common.sh"
 ky_require_tools node "" node npm
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 18 ] || fail "Node >= 18.18 needed (found $(node --version))"
@@ -50,18 +49,4 @@ skipped=$(( $(count skipped) + $(count todo) ))
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   echo "error: node --test exceeded its hard time limit" >&2
 fi
-if [ "$total" -eq 0 ]; then
-  [ "$status" -eq 0 ] && status=1
-  echo "error: node --test ran no tests" >&2
-fi
-if [ "$skipped" -gt 0 ]; then
-  if [ "$ci" = true ]; then
-    status=1
-    echo "error: $skipped test(s) skipped; with CI=true a skip is a failure" >&2
-  else
-    echo "note: $skipped test(s) skipped (not counted as passed)"
-  fi
-fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-echo "node: ${passed} passed, ${failed} failed"
-exit "$status"
+ky_summary node "node --test" "$status" "$total" "$passed" "$failed" "$skipped"

@@ -6,7 +6,7 @@
 #   CI=true          a missing tool, zero tests or any skipped test is a failure
 #   PYTHON=...       interpreter to use (default python3)
 #   KY_SANDBOX_BIN=PATH  the sandbox binary to test against (default: next to the library)
-# (The library lookup/build: ../lib-env.sh.)
+# (The library lookup/build and the verdict: ../run-tests-common.sh.)
 # Last line: "python: N passed, F failed".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,8 +17,8 @@ ci=${CI:-}
 
 fail() { echo "error: $*" >&2; exit 1; }
 
-# shellcheck source=SCRIPTDIR/../lib-env.sh
-source "$here/../lib-env.sh"
+# shellcheck source=SCRIPTDIR/../run-tests-common.sh
+source "$here/../run-tests-common.sh"
 ky_lib_env --keep-sandbox-bin # KY_SANDBOX_BIN=PATH: run the tests against that sandbox binary
 
 command -v "$PYTHON" >/dev/null 2>&1 || fail "$PYTHON not found (Python 3.8+ with pip is needed)"
@@ -50,18 +50,4 @@ PY
 )
 passed=$((total - failed - skipped))
 
-if [ "$total" -eq 0 ]; then
-  [ "$status" -eq 0 ] && status=1
-  echo "error: pytest collected no tests" >&2
-fi
-if [ "$skipped" -gt 0 ]; then
-  if [ "$ci" = true ]; then
-    status=1
-    echo "error: $skipped test(s) skipped; with CI=true a skip is a failure" >&2
-  else
-    echo "note: $skipped test(s) skipped (not counted as passed)"
-  fi
-fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=$((skipped > 0 ? skipped : 1)); fi
-echo "python: ${passed} passed, ${failed} failed"
-exit "$status"
+ky_summary python pytest "$status" "$total" "$passed" "$failed" "$skipped"

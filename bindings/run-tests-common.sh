@@ -1,14 +1,16 @@
 # shellcheck shell=bash
-# bindings/lib-env.sh: what every bindings/*/run-tests.sh needs before its tests run: the
-# toolchain check and the native library plus the sandbox (built with cargo, or taken from
-# KY_LIB_DIR). Sourced, not run:
+# bindings/run-tests-common.sh: what the bindings/*/run-tests.sh scripts share: the toolchain
+# check, the native library plus the sandbox (built with cargo, or taken from KY_LIB_DIR), and
+# the verdict with its closing "NAME: N passed, F failed" line. Sourced, not run:
 #
 #   set -euo pipefail
 #   root=...                                   # the repository root
 #   fail() { echo "NAME: FAILED: $*" >&2; exit 1; }
-#   source "$root/bindings/lib-env.sh"
+#   source "$root/bindings/run-tests-common.sh"
 #   ky_require_tools NAME "HINT" TOOL...       # e.g. ky_require_tools node "" node npm
 #   ky_lib_env [--keep-sandbox-bin]
+#   ...run the tests, count them...
+#   ky_summary NAME RUNNER STATUS TOTAL PASSED FAILED SKIPPED   # exits
 #
 # ky_require_tools: when a TOOL is not on PATH, a SKIP (prints "SKIP NAME: ...", exit 0: nothing
 #   counted as passed), or with CI=true a failure (fail "...; HINT"). Returns when all are there.
@@ -19,6 +21,10 @@
 #   Sets lib_dir (absolute) and lib_file (libky_access_token.so, .dylib or ky_access_token.dll);
 #   exports KY_ACCESS_TOKEN_LIB=$lib_dir/$lib_file and KY_SANDBOX_BIN=$lib_dir/ky-sandbox
 #   (--keep-sandbox-bin: a KY_SANDBOX_BIN already in the environment is kept).
+# ky_summary: the run fails (exit status 1 unless already non-zero) when RUNNER ran no test, or
+#   with CI=true when any test was skipped (without CI a skip is a note, never counted as passed);
+#   prints "NAME: PASSED passed, FAILED failed" (a failed run shows at least 1 failed: the skipped
+#   count when the skips failed it) and exits with the status. tests/run-all.sh reads that line.
 # The caller defines fail (its own message prefix) and $root; set -euo pipefail is assumed.
 
 ky_require_tools() { # NAME HINT TOOL...
@@ -35,7 +41,7 @@ ky_require_tools() { # NAME HINT TOOL...
 }
 
 ky_lib_env() { # [--keep-sandbox-bin]
-  : "${root:?lib-env.sh: set root (the repository root) before ky_lib_env}"
+  : "${root:?run-tests-common.sh: set root (the repository root) before ky_lib_env}"
   case "$(uname -s)" in
     Darwin) lib_file=libky_access_token.dylib ;;
     MINGW* | MSYS* | CYGWIN*) lib_file=ky_access_token.dll ;;
@@ -59,4 +65,23 @@ ky_lib_env() { # [--keep-sandbox-bin]
   fi
   [ -f "$KY_ACCESS_TOKEN_LIB" ] || fail "$KY_ACCESS_TOKEN_LIB not found"
   [ -x "$KY_SANDBOX_BIN" ] || fail "$KY_SANDBOX_BIN not found"
+}
+
+ky_summary() { # NAME RUNNER STATUS TOTAL PASSED FAILED SKIPPED
+  local name=$1 runner=$2 status=$3 total=$4 passed=$5 failed=$6 skipped=$7
+  if [ "$total" -eq 0 ]; then
+    [ "$status" -eq 0 ] && status=1
+    echo "error: $runner ran no tests" >&2
+  fi
+  if [ "$skipped" -gt 0 ]; then
+    if [ "${CI:-}" = true ]; then
+      status=1
+      echo "error: $skipped test(s) skipped; with CI=true a skip is a failure" >&2
+    else
+      echo "note: $skipped test(s) skipped (not counted as passed)"
+    fi
+  fi
+  if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=$((skipped > 0 ? skipped : 1)); fi
+  echo "$name: ${passed} passed, ${failed} failed"
+  exit "$status"
 }

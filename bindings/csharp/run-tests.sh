@@ -7,37 +7,19 @@
 #   bash bindings/csharp/run-tests.sh            # builds the library and sandbox with cargo
 #   KY_LIB_DIR=target/release bash bindings/csharp/run-tests.sh   # use an existing build
 #
-# KY_LIB_DIR must hold libky_access_token.so and ky-sandbox. Without mcs/mono this is a SKIP
-# (exit 0, nothing counted as passed), and a failure when CI=true.
+# KY_LIB_DIR must hold libky_access_token.so and ky-sandbox; KY_OFFLINE=1 builds with --offline.
+# Without mcs/mono this is a SKIP (exit 0, nothing counted as passed), and a failure when CI=true.
+# (The toolchain check and the library lookup/build: ../run-tests-common.sh.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-missing=()
-for tool in mcs mono; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "${CI:-}" = true ]; then
-    echo "csharp: FAILED: ${missing[*]} not installed (install mono-mcs and mono-runtime); CI=true forbids skipping" >&2
-    exit 1
-  fi
-  echo "SKIP csharp: ${missing[*]} not installed; no C# test ran (not counted as passed)"
-  exit 0
-fi
+fail() { echo "csharp: FAILED: $*" >&2; exit 1; }
 
-if [ -z "${KY_LIB_DIR:-}" ]; then
-  offline=()
-  [ "${KY_OFFLINE:-}" = 1 ] && offline=(--offline)
-  echo "== building the library and the sandbox (debug)"
-  (cd "$root" && cargo build --quiet "${offline[@]}" -p ky-access-token -p ky-sandbox)
-  lib_dir=$root/target/debug
-else
-  lib_dir=$(cd "$KY_LIB_DIR" && pwd)
-fi
-for f in "$lib_dir/libky_access_token.so" "$lib_dir/ky-sandbox"; do
-  [ -e "$f" ] || { echo "csharp: FAILED: $f not found (KY_LIB_DIR=$lib_dir)" >&2; exit 1; }
-done
+# shellcheck source=SCRIPTDIR/../run-tests-common.sh
+source "$here/../run-tests-common.sh"
+ky_require_tools csharp "install mono-mcs and mono-runtime" mcs mono
+ky_lib_env
 
 work=$(mktemp -d)
 sandbox_pid=
@@ -60,7 +42,7 @@ mcs "${mcs_flags[@]}" -r:"$work/Ky.AccessToken.dll" -out:"$work/domain_host.exe"
 
 # The sandbox exits when fd 3 (its stdin) closes, so it never outlives this script.
 mkfifo "$work/stdin"
-"$lib_dir/ky-sandbox" --quiet --exit-on-stdin-eof <"$work/stdin" >"$work/sandbox.out" &
+"$KY_SANDBOX_BIN" --quiet --exit-on-stdin-eof <"$work/stdin" >"$work/sandbox.out" &
 sandbox_pid=$!
 exec 3>"$work/stdin"
 for _ in $(seq 200); do
@@ -68,7 +50,7 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 base_url=$(sed -n 's/^KY_BASE_URL=//p' "$work/sandbox.out")
-[ -n "$base_url" ] || { echo "csharp: FAILED: the sandbox did not start" >&2; exit 1; }
+[ -n "$base_url" ] || fail "the sandbox did not start"
 echo "== sandbox at $base_url"
 
 # Only the sandbox: the default client reads KY_BASE_URL; no proxy variable may redirect it.

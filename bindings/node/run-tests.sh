@@ -5,46 +5,22 @@
 #   KY_LIB_DIR=DIR   use DIR/libky_access_token.so and DIR/ky-sandbox instead of building
 #   KY_OFFLINE=1     cargo build --offline
 #   CI=true          a missing node/npm, zero tests or any skipped test is a failure
+# (The toolchain check, the library lookup/build and the verdict: ../run-tests-common.sh.)
 # Last line: "node: N passed, F failed".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
-ci=${CI:-}
 
 fail() { echo "node: FAILED: $*" >&2; exit 1; }
 
-missing=()
-for tool in node npm; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  [ "$ci" = true ] && fail "${missing[*]} not installed; CI=true forbids skipping"
-  echo "SKIP node: ${missing[*]} not installed; no Node test ran (not counted as passed)"
-  exit 0
-fi
+# shellcheck source=SCRIPTDIR/../run-tests-common.sh
+source "$here/../run-tests-common.sh"
+ky_require_tools node "" node npm
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 18 ] || fail "Node >= 18.18 needed (found $(node --version))"
 
-case "$(uname -s)" in
-  Darwin) lib_file=libky_access_token.dylib ;;
-  MINGW* | MSYS* | CYGWIN*) lib_file=ky_access_token.dll ;;
-  *) lib_file=libky_access_token.so ;;
-esac
-if [ -n "${KY_LIB_DIR:-}" ]; then
-  [ -d "$KY_LIB_DIR" ] || fail "KY_LIB_DIR=$KY_LIB_DIR is not a directory"
-  lib_dir=$(cd "$KY_LIB_DIR" && pwd)
-else
-  echo "== cargo build -p ky-access-token -p ky-sandbox"
-  offline=()
-  [ "${KY_OFFLINE:-}" = 1 ] && offline=(--offline)
-  cargo build --quiet -p ky-access-token -p ky-sandbox ${offline[@]+"${offline[@]}"}
-  lib_dir="$root/target/debug"
-fi
-export KY_ACCESS_TOKEN_LIB="$lib_dir/$lib_file"
-export KY_SANDBOX_BIN="$lib_dir/ky-sandbox"
-[ -f "$KY_ACCESS_TOKEN_LIB" ] || fail "$KY_ACCESS_TOKEN_LIB not found"
-[ -x "$KY_SANDBOX_BIN" ] || fail "$KY_SANDBOX_BIN not found"
+ky_lib_env
 
 cd "$here"
 if [ ! -d node_modules/koffi ] || [ ! -x node_modules/.bin/tsc ]; then
@@ -73,18 +49,4 @@ skipped=$(( $(count skipped) + $(count todo) ))
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   echo "error: node --test exceeded its hard time limit" >&2
 fi
-if [ "$total" -eq 0 ]; then
-  [ "$status" -eq 0 ] && status=1
-  echo "error: node --test ran no tests" >&2
-fi
-if [ "$skipped" -gt 0 ]; then
-  if [ "$ci" = true ]; then
-    status=1
-    echo "error: $skipped test(s) skipped; with CI=true a skip is a failure" >&2
-  else
-    echo "note: $skipped test(s) skipped (not counted as passed)"
-  fi
-fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-echo "node: ${passed} passed, ${failed} failed"
-exit "$status"
+ky_summary node "node --test" "$status" "$total" "$passed" "$failed" "$skipped"

@@ -5,6 +5,8 @@
 #   KY_OFFLINE=1     cargo build --offline
 #   CI=true          a missing tool, zero tests or any skipped test is a failure
 #   PYTHON=...       interpreter to use (default python3)
+#   KY_SANDBOX_BIN=PATH  the sandbox binary to test against (default: next to the library)
+# (The library lookup/build and the verdict: ../run-tests-common.sh.)
 # Last line: "python: N passed, F failed".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,26 +17,9 @@ ci=${CI:-}
 
 fail() { echo "error: $*" >&2; exit 1; }
 
-case "$(uname -s)" in
-  Darwin) lib_file=libky_access_token.dylib ;;
-  MINGW* | MSYS* | CYGWIN*) lib_file=ky_access_token.dll ;;
-  *) lib_file=libky_access_token.so ;;
-esac
-
-if [ -n "${KY_LIB_DIR:-}" ]; then
-  [ -d "$KY_LIB_DIR" ] || fail "KY_LIB_DIR=$KY_LIB_DIR is not a directory"
-  lib_dir=$(cd "$KY_LIB_DIR" && pwd)
-else
-  echo "== cargo build -p ky-access-token -p ky-sandbox"
-  offline=()
-  [ "${KY_OFFLINE:-}" = 1 ] && offline=(--offline)
-  cargo build -p ky-access-token -p ky-sandbox ${offline[@]+"${offline[@]}"}
-  lib_dir="$root/target/debug"
-fi
-export KY_ACCESS_TOKEN_LIB="$lib_dir/$lib_file"
-export KY_SANDBOX_BIN="${KY_SANDBOX_BIN:-$lib_dir/ky-sandbox}"
-[ -f "$KY_ACCESS_TOKEN_LIB" ] || fail "$KY_ACCESS_TOKEN_LIB not found"
-[ -x "$KY_SANDBOX_BIN" ] || fail "$KY_SANDBOX_BIN not found"
+# shellcheck source=SCRIPTDIR/../run-tests-common.sh
+source "$here/../run-tests-common.sh"
+ky_lib_env --keep-sandbox-bin # KY_SANDBOX_BIN=PATH: run the tests against that sandbox binary
 
 command -v "$PYTHON" >/dev/null 2>&1 || fail "$PYTHON not found (Python 3.8+ with pip is needed)"
 if ! "$PYTHON" -c 'import pytest, hatchling' >/dev/null 2>&1; then
@@ -65,18 +50,4 @@ PY
 )
 passed=$((total - failed - skipped))
 
-if [ "$total" -eq 0 ]; then
-  [ "$status" -eq 0 ] && status=1
-  echo "error: pytest collected no tests" >&2
-fi
-if [ "$skipped" -gt 0 ]; then
-  if [ "$ci" = true ]; then
-    status=1
-    echo "error: $skipped test(s) skipped; with CI=true a skip is a failure" >&2
-  else
-    echo "note: $skipped test(s) skipped (not counted as passed)"
-  fi
-fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=$((skipped > 0 ? skipped : 1)); fi
-echo "python: ${passed} passed, ${failed} failed"
-exit "$status"
+ky_summary python pytest "$status" "$total" "$passed" "$failed" "$skipped"

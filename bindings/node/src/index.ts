@@ -17,7 +17,7 @@ import {
   statusName as knownStatusName,
 } from './errors';
 import * as native from './native';
-import { KyStats, LogCallback, TOKEN_BUFFER_SIZE, TokenDetailCallback, fns, koffi } from './native';
+import { Functions, KyStats, LogCallback, TOKEN_BUFFER_SIZE, TokenDetailCallback, fns, koffi } from './native';
 
 export * from './errors';
 
@@ -376,67 +376,69 @@ export interface ClientOptions {
 
 type Setter = (config: unknown) => number;
 
+/** maxRetries: a whole number that fits the setter's uint32_t. */
+function retries(value: unknown, what: string): number {
+  const v = milliseconds(value, what);
+  if (v > 0xffffffff) throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `invalid ${what}: ${v}`);
+  return v;
+}
+
+/** refreshAhead: any number; the library checks the range. */
+function fraction(value: unknown, what: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${what} must be a number`);
+  return value;
+}
+
+/** maxPrograms: a whole number; the library rejects 0 and too large a value. */
+function wholeNumber(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `invalid ${what}: ${value} (a whole number >= 1)`);
+  }
+  return value;
+}
+
+/**
+ * The options that are one value for one `ky_config_set_*` call, in the order they are checked:
+ * `convert` gets the option's name for its error message. caPem (which passes its length too) and
+ * prefetch (one call per program id) are handled apart in {@link settersFor}.
+ */
+const SCALAR_OPTIONS: ReadonlyArray<{
+  option: keyof ClientOptions;
+  convert: (value: unknown, what: string) => string | number;
+  setter: Functions[string];
+}> = [
+  { option: 'baseUrl', convert: text, setter: fns.ky_config_set_base_url },
+  { option: 'timeoutMs', convert: milliseconds, setter: fns.ky_config_set_timeout_ms },
+  { option: 'connectTimeoutMs', convert: milliseconds, setter: fns.ky_config_set_connect_timeout_ms },
+  { option: 'maxRetries', convert: retries, setter: fns.ky_config_set_max_retries },
+  { option: 'cacheTtlMs', convert: milliseconds, setter: fns.ky_config_set_cache_ttl_ms },
+  { option: 'caFile', convert: text, setter: fns.ky_config_set_ca_file },
+  { option: 'proxy', convert: text, setter: fns.ky_config_set_proxy },
+  { option: 'userAgentSuffix', convert: text, setter: fns.ky_config_set_user_agent_suffix },
+  { option: 'refreshAhead', convert: fraction, setter: fns.ky_config_set_refresh_ahead },
+  { option: 'staleIfErrorMs', convert: milliseconds, setter: fns.ky_config_set_stale_if_error_ms },
+  { option: 'maxPrograms', convert: wholeNumber, setter: fns.ky_config_set_max_programs },
+];
+
+/** Every option checked and converted, as the calls that apply it to a ky_config. */
 function settersFor(options: ClientOptions): Setter[] {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const s: Setter[] = [];
-  const o = options;
-  if (o.baseUrl !== undefined) {
-    const v = text(o.baseUrl, 'baseUrl');
-    s.push((c) => fns.ky_config_set_base_url(c, v));
+  for (const { option, convert, setter } of SCALAR_OPTIONS) {
+    if (options[option] === undefined) continue;
+    const v = convert(options[option], option);
+    s.push((c) => setter(c, v));
   }
-  if (o.timeoutMs !== undefined) {
-    const v = milliseconds(o.timeoutMs, 'timeoutMs');
-    s.push((c) => fns.ky_config_set_timeout_ms(c, v));
-  }
-  if (o.connectTimeoutMs !== undefined) {
-    const v = milliseconds(o.connectTimeoutMs, 'connectTimeoutMs');
-    s.push((c) => fns.ky_config_set_connect_timeout_ms(c, v));
-  }
-  if (o.maxRetries !== undefined) {
-    const v = milliseconds(o.maxRetries, 'maxRetries');
-    if (v > 0xffffffff) throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `invalid maxRetries: ${v}`);
-    s.push((c) => fns.ky_config_set_max_retries(c, v));
-  }
-  if (o.cacheTtlMs !== undefined) {
-    const v = milliseconds(o.cacheTtlMs, 'cacheTtlMs');
-    s.push((c) => fns.ky_config_set_cache_ttl_ms(c, v));
-  }
-  if (o.caFile !== undefined) {
-    const v = text(o.caFile, 'caFile');
-    s.push((c) => fns.ky_config_set_ca_file(c, v));
-  }
-  if (o.caPem !== undefined) {
-    const v = typeof o.caPem === 'string' ? Buffer.from(o.caPem, 'utf8') : o.caPem;
+  if (options.caPem !== undefined) {
+    const v = typeof options.caPem === 'string' ? Buffer.from(options.caPem, 'utf8') : options.caPem;
     if (!(v instanceof Uint8Array)) throw new TypeError('caPem must be a string or a Uint8Array');
     s.push((c) => fns.ky_config_set_ca_pem(c, v, v.byteLength));
   }
-  if (o.proxy !== undefined) {
-    const v = text(o.proxy, 'proxy');
-    s.push((c) => fns.ky_config_set_proxy(c, v));
-  }
-  if (o.userAgentSuffix !== undefined) {
-    const v = text(o.userAgentSuffix, 'userAgentSuffix');
-    s.push((c) => fns.ky_config_set_user_agent_suffix(c, v));
-  }
-  if (o.refreshAhead !== undefined) {
-    const v = o.refreshAhead;
-    if (typeof v !== 'number') throw new TypeError('refreshAhead must be a number');
-    s.push((c) => fns.ky_config_set_refresh_ahead(c, v));
-  }
-  if (o.staleIfErrorMs !== undefined) {
-    const v = milliseconds(o.staleIfErrorMs, 'staleIfErrorMs');
-    s.push((c) => fns.ky_config_set_stale_if_error_ms(c, v));
-  }
-  if (o.maxPrograms !== undefined) {
-    const v = o.maxPrograms;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-      throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `invalid maxPrograms: ${v} (a whole number >= 1)`);
+  if (options.prefetch !== undefined) {
+    if (typeof options.prefetch === 'string') {
+      throw new TypeError('prefetch must be an array of program ids, not a string');
     }
-    s.push((c) => fns.ky_config_set_max_programs(c, v));
-  }
-  if (o.prefetch !== undefined) {
-    if (typeof o.prefetch === 'string') throw new TypeError('prefetch must be an array of program ids, not a string');
-    for (const pid of o.prefetch) {
+    for (const pid of options.prefetch) {
       const v = checkProgramId(pid);
       s.push((c) => fns.ky_config_add_prefetch(c, v));
     }

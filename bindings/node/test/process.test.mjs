@@ -16,34 +16,39 @@ function ok(result, what) {
   assert.equal(result.code, 0, `${what}: exit code ${result.code}\n${result.stderr}`);
 }
 
+/** Runs fixtures/`name` with `args` in a child node under the HARD limit, checks that it exited
+ * cleanly (`ok`, messages naming `label`) and returns its stdout, trimmed. */
+async function runFixtureOk(name, args, { label = name, env } = {}) {
+  const r = await runNode([fixture(name), ...args], { timeoutMs: HARD, env });
+  ok(r, label);
+  return r.stdout.trim();
+}
+
 test('the process stays alive exactly until an un-awaited call settles, then exits by itself', async () => {
   const id = freshId();
-  const r = await runNode([fixture('exit-when-done.mjs'), id], { timeoutMs: HARD });
-  ok(r, 'exit-when-done');
-  assert.equal(r.stdout.trim(), `token sandbox_${id}_v1`);
-  const slow = await runNode([fixture('exit-when-done.mjs'), 'slow-1200'], { timeoutMs: HARD });
-  ok(slow, 'exit-when-done slow');
-  assert.equal(slow.stdout.trim(), 'token sandbox_slow-1200_v1');
-  const failing = await runNode([fixture('exit-when-done.mjs'), 'fault-http-500'], { timeoutMs: HARD, env: { KY_MAX_RETRIES: '0' } });
-  ok(failing, 'exit-when-done failing');
-  assert.equal(failing.stdout.trim(), 'error HttpStatusError');
+  assert.equal(await runFixtureOk('exit-when-done.mjs', [id], { label: 'exit-when-done' }), `token sandbox_${id}_v1`);
+  assert.equal(
+    await runFixtureOk('exit-when-done.mjs', ['slow-1200'], { label: 'exit-when-done slow' }),
+    'token sandbox_slow-1200_v1',
+  );
+  const failing = await runFixtureOk('exit-when-done.mjs', ['fault-http-500'], {
+    label: 'exit-when-done failing',
+    env: { KY_MAX_RETRIES: '0' },
+  });
+  assert.equal(failing, 'error HttpStatusError');
 });
 
 test('ESM top-level await and the CommonJS entry point', async () => {
   const id = freshId();
-  const esm = await runNode([fixture('top-level-await.mjs'), id], { timeoutMs: HARD });
-  ok(esm, 'top-level await');
-  assert.equal(esm.stdout.trim(), `token sandbox_${id}_v1`);
-  const cjs = await runNode([fixture('require.cjs'), id], { timeoutMs: HARD });
-  ok(cjs, 'require');
-  assert.deepEqual(cjs.stdout.trim().split('\n'), [`token sandbox_${id}_v1`, `sync sandbox_${id}_v1`]);
+  assert.equal(await runFixtureOk('top-level-await.mjs', [id], { label: 'top-level await' }), `token sandbox_${id}_v1`);
+  const cjs = await runFixtureOk('require.cjs', [id], { label: 'require' });
+  assert.deepEqual(cjs.split('\n'), [`token sandbox_${id}_v1`, `sync sandbox_${id}_v1`]);
 });
 
 test('process.exit() with calls outstanding ends the process cleanly (repeated)', async () => {
   for (const delay of [0, 0, 1, 60, 75, 90, 110, 150]) {
-    const r = await runNode([fixture('exit-outstanding.mjs'), 'exit', String(delay)], { timeoutMs: HARD });
-    ok(r, `process.exit after ${delay} ms`);
-    assert.equal(r.stdout.trim(), 'ending');
+    const out = await runFixtureOk('exit-outstanding.mjs', ['exit', String(delay)], { label: `process.exit after ${delay} ms` });
+    assert.equal(out, 'ending');
   }
 });
 
@@ -59,47 +64,37 @@ test('an uncaught exception with calls outstanding ends the process with code 1,
 
 test('worker_threads: async and sync calls in workers share the process cache; un-awaited calls keep a worker alive', async () => {
   const id = 'slow-1250'; // slow, so the main thread's fetch is likely still in flight when the workers ask
-  const r = await runNode([fixture('worker.mjs'), id], { timeoutMs: HARD });
-  ok(r, 'workers');
-  assert.equal(r.stdout.trim(), 'workers ok 4');
+  assert.equal(await runFixtureOk('worker.mjs', [id], { label: 'workers' }), 'workers ok 4');
   assert.equal(await sandbox.count(id), 1, 'main and 4 workers: one upstream request');
 });
 
 test('worker.terminate() with calls in flight neither crashes nor hangs the process', async () => {
-  const r = await runNode([fixture('worker-terminate.mjs')], { timeoutMs: HARD });
-  ok(r, 'worker terminate');
-  assert.equal(r.stdout.trim(), 'main sandbox_slow-900_v1');
+  assert.equal(await runFixtureOk('worker-terminate.mjs', [], { label: 'worker terminate' }), 'main sandbox_slow-900_v1');
 });
 
 test('child_process.fork: the child is a fresh process with its own library state', async () => {
   const id = freshId();
-  const r = await runNode([fixture('fork-parent.mjs'), id], { timeoutMs: HARD });
-  ok(r, 'fork');
-  assert.equal(r.stdout.trim(), 'parent true child-exit 0 after true');
+  assert.equal(await runFixtureOk('fork-parent.mjs', [id], { label: 'fork' }), 'parent true child-exit 0 after true');
   assert.equal(await sandbox.count(id), 2, 'the forked child does not share the parent cache');
 });
 
 test('onLog: lines on the main thread, no token in them, exit with the hook installed (repeated)', async () => {
   for (let i = 0; i < 4; i++) {
     const id = freshId();
-    const r = await runNode([fixture('log.mjs'), id], { timeoutMs: HARD, env: { KY_MAX_RETRIES: '0' } });
-    ok(r, 'log');
-    const report = JSON.parse(r.stdout.trim());
+    const report = JSON.parse(await runFixtureOk('log.mjs', [id], { label: 'log', env: { KY_MAX_RETRIES: '0' } }));
     assert.equal(report.leaked, false);
     assert.ok(report.lines.some((l) => l.includes(id) && /fetched/.test(l)), report.lines.join('\n'));
     assert.ok(report.lines.some((l) => l.includes('fault-http-500')), report.lines.join('\n'));
     assert.ok(report.levels.includes(1) && report.levels.includes(3), `levels ${report.levels}`);
   }
-  const removed = await runNode([fixture('log.mjs'), freshId(), 'remove'], { timeoutMs: HARD, env: { KY_MAX_RETRIES: '0' } });
-  ok(removed, 'log remove');
-  const [first, after] = removed.stdout.trim().split('\n');
+  const removed = await runFixtureOk('log.mjs', [freshId(), 'remove'], { label: 'log remove', env: { KY_MAX_RETRIES: '0' } });
+  const [first, after] = removed.split('\n');
   assert.equal(after, `after-remove ${JSON.parse(first).count}`, 'no line after onLog(null)');
 });
 
 test('onLog + getAccessTokenSync joining an async fetch in flight: refused, not a deadlock', async () => {
-  const r = await runNode([fixture('sync-guard.mjs'), 'slow-1300'], { timeoutMs: HARD });
-  ok(r, 'sync guard');
-  assert.deepEqual(r.stdout.trim().split('\n'), ['refused true', 'after true', 'client refused true']);
+  const out = await runFixtureOk('sync-guard.mjs', ['slow-1300'], { label: 'sync guard' });
+  assert.deepEqual(out.split('\n'), ['refused true', 'after true', 'client refused true']);
 });
 
 test('onLog is refused in a worker thread (the hook is process-wide)', async () => {

@@ -119,8 +119,11 @@ namespace Ky.DomainTests
             return left;
         }
 
-        /// <summary>Names of this process's threads started by the library or the binding (Linux /proc).</summary>
-        private static string LibraryThreads()
+        /// <summary>
+        /// The names (comm) of this process's threads that <paramref name="wanted"/> accepts,
+        /// comma-separated; "" when there is none (Linux /proc).
+        /// </summary>
+        internal static string ThreadsNamed(Predicate<string> wanted)
         {
             var names = new List<string>();
             foreach (string task in System.IO.Directory.GetDirectories("/proc/self/task"))
@@ -128,9 +131,15 @@ namespace Ky.DomainTests
                 string comm;
                 try { comm = System.IO.File.ReadAllText(task + "/comm").Trim(); }
                 catch (System.IO.IOException) { continue; } // ended meanwhile
-                if (comm.StartsWith("ky-", StringComparison.Ordinal)) names.Add(comm);
+                if (wanted(comm)) names.Add(comm);
             }
             return string.Join(", ", names);
+        }
+
+        /// <summary>Names of this process's threads started by the library or the binding.</summary>
+        private static string LibraryThreads()
+        {
+            return ThreadsNamed(comm => comm.StartsWith("ky-", StringComparison.Ordinal));
         }
 
         private static int Exit()
@@ -297,18 +306,10 @@ namespace Ky.DomainTests
             return false;
         }
 
-        /// <summary>The library's own threads (ky-refresh, ky-async) still running (Linux /proc).</summary>
+        /// <summary>The library's own threads (ky-refresh, ky-async) still running.</summary>
         private static string NativeThreads()
         {
-            var names = new List<string>();
-            foreach (string task in System.IO.Directory.GetDirectories("/proc/self/task"))
-            {
-                string comm;
-                try { comm = System.IO.File.ReadAllText(task + "/comm").Trim(); }
-                catch (System.IO.IOException) { continue; }
-                if (comm == "ky-refresh" || comm == "ky-async") names.Add(comm);
-            }
-            return string.Join(", ", names);
+            return DomainHost.ThreadsNamed(comm => comm == "ky-refresh" || comm == "ky-async");
         }
 
         /// <summary>

@@ -147,37 +147,29 @@ class Client:
             raise TypeError("prefetch must be an iterable of program ids, not a single string")
         # Convert every argument before allocating anything native.
         setters: List[Tuple[Callable[..., int], Any]] = []
-        if base_url is not None:
-            setters.append((lib.ky_config_set_base_url, _args.text(base_url, "base_url")))
-        if timeout is not None:
-            setters.append((lib.ky_config_set_timeout_ms, _args.milliseconds(timeout, "timeout")))
-        if connect_timeout is not None:
-            ms = _args.milliseconds(connect_timeout, "connect_timeout")
-            setters.append((lib.ky_config_set_connect_timeout_ms, ms))
-        if max_retries is not None:
-            setters.append((lib.ky_config_set_max_retries, _args.count(max_retries, "max_retries")))
-        if cache_ttl is not None:
-            setters.append((lib.ky_config_set_cache_ttl_ms, _args.milliseconds(cache_ttl, "cache_ttl")))
-        if ca_file is not None:
-            setters.append((lib.ky_config_set_ca_file, _args.path(ca_file, "ca_file")))
+        # The options that are one value for one ky_config_set_* call: (name, value, converter,
+        # setter); the converter gets the name for its error message. Unset (None) keeps the
+        # default. ca_pem (which passes its length too) and prefetch (one call per id) follow.
+        for name, value, convert, setter in (
+            ("base_url", base_url, _args.text, lib.ky_config_set_base_url),
+            ("timeout", timeout, _args.milliseconds, lib.ky_config_set_timeout_ms),
+            ("connect_timeout", connect_timeout, _args.milliseconds, lib.ky_config_set_connect_timeout_ms),
+            ("max_retries", max_retries, _args.count, lib.ky_config_set_max_retries),
+            ("cache_ttl", cache_ttl, _args.milliseconds, lib.ky_config_set_cache_ttl_ms),
+            ("ca_file", ca_file, _args.path, lib.ky_config_set_ca_file),
+            ("proxy", proxy, _args.text, lib.ky_config_set_proxy),
+            ("user_agent_suffix", user_agent_suffix, _args.text, lib.ky_config_set_user_agent_suffix),
+            ("refresh_ahead", refresh_ahead, _args.fraction, lib.ky_config_set_refresh_ahead),
+            ("stale_if_error", stale_if_error, _args.milliseconds, lib.ky_config_set_stale_if_error_ms),
+            ("max_programs", max_programs, _args.count, lib.ky_config_set_max_programs),
+        ):
+            if value is not None:
+                setters.append((setter, convert(value, name)))
         if ca_pem is not None:
             data = _args.pem(ca_pem)
             setters.append((lambda cfg, d: lib.ky_config_set_ca_pem(cfg, d, len(d)), data))
-        if proxy is not None:
-            setters.append((lib.ky_config_set_proxy, _args.text(proxy, "proxy")))
-        if user_agent_suffix is not None:
-            suffix = _args.text(user_agent_suffix, "user_agent_suffix")
-            setters.append((lib.ky_config_set_user_agent_suffix, suffix))
-        if refresh_ahead is not None:
-            fraction = _args.fraction(refresh_ahead, "refresh_ahead")
-            setters.append((lib.ky_config_set_refresh_ahead, fraction))
-        if stale_if_error is not None:
-            ms = _args.milliseconds(stale_if_error, "stale_if_error")
-            setters.append((lib.ky_config_set_stale_if_error_ms, ms))
         for pid in prefetch:
             setters.append((lib.ky_config_add_prefetch, _args.program_id(pid)))
-        if max_programs is not None:
-            setters.append((lib.ky_config_set_max_programs, _args.count(max_programs, "max_programs")))
 
         config = ctypes.c_void_p()
         check(lib.ky_config_from_env(ctypes.byref(config)) if from_env else lib.ky_config_new(ctypes.byref(config)))

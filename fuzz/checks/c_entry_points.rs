@@ -382,7 +382,7 @@ unsafe extern "C" fn on_log(level: ky_log_level, line: *const c_char, _user: *mu
 /// One entry point on the default client or on an own one: `$global(args…)` when `client` is NULL
 /// (the global functions), else `$own(client, args…)`. Unsafe as those functions are.
 macro_rules! on_client {
-    ($client:expr, $global:ident | $own:ident, $($arg:expr),* $(,)?) => {
+    ($client:expr, $global:path | $own:path, $($arg:expr),* $(,)?) => {
         if $client.is_null() {
             $global($($arg),*)
         } else {
@@ -466,16 +466,25 @@ impl Run<'_, '_> {
         out.verify(status);
     }
 
-    fn get_alloc(&mut self, client: *const ky_client) {
+    /// An id from the input, and what the entry point taking only an id answered for it.
+    fn id_call<T>(
+        &mut self,
+        client: *const ky_client,
+        global: unsafe extern "C" fn(*const c_char) -> T,
+        own: unsafe extern "C" fn(*const ky_client, *const c_char) -> T,
+    ) -> (CArg, T) {
         let id = self.id();
         // SAFETY: as in `get`.
-        let token = unsafe {
-            on_client!(
-                client,
-                ky_get_access_token_alloc | ky_client_get_access_token_alloc,
-                id.ptr
-            )
-        };
+        let answer = unsafe { on_client!(client, global | own, id.ptr) };
+        (id, answer)
+    }
+
+    fn get_alloc(&mut self, client: *const ky_client) {
+        let (id, token) = self.id_call(
+            client,
+            ky_get_access_token_alloc,
+            ky_client_get_access_token_alloc,
+        );
         assert!(token.is_null(), "a token from a closed port");
         let msg = last_message();
         assert!(!msg.is_empty());
@@ -487,15 +496,11 @@ impl Run<'_, '_> {
     }
 
     fn invalidate(&mut self, client: *const ky_client) {
-        let id = self.id();
-        // SAFETY: as in `get`.
-        let status = unsafe {
-            on_client!(
-                client,
-                ky_invalidate_access_token | ky_client_invalidate_access_token,
-                id.ptr
-            )
-        };
+        let (id, status) = self.id_call(
+            client,
+            ky_invalidate_access_token,
+            ky_client_invalidate_access_token,
+        );
         expect(status, &[ok_if(valid_id(&id))], "invalidate");
     }
 

@@ -2,13 +2,12 @@
 //! freshly built shared library (as C11 and as C++17, with -Wall -Wextra -Werror -pedantic) and
 //! runs them against the sandbox, under valgrind memcheck when available (required when CI=true).
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ky_sandbox::{SAMPLE_PROGRAM_ID, Sandbox, SandboxOptions};
 
 mod common;
-use common::{Under, c_test_program, run_c_program};
+use common::{Under, c_test_program, dead_base_url, https_sandbox, run_c_program};
 
 fn test_program() -> &'static Path {
     c_test_program("test_api")
@@ -78,10 +77,7 @@ fn c_client_handles_async_stats_and_log_under_valgrind() {
 
 #[test]
 fn c_network_and_configuration_failures() {
-    let dead = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
-    };
+    let dead = dead_base_url();
     run(
         &["expect", "3", "abc", "refused"],
         &[("KY_BASE_URL", &dead)],
@@ -101,13 +97,7 @@ fn c_network_and_configuration_failures() {
 
 #[test]
 fn c_tls_trust_via_ky_ca_file_and_ssl_cert_file() {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-tls");
-    std::fs::create_dir_all(&dir).unwrap();
-    let sandbox = Sandbox::start(SandboxOptions {
-        tls_dir: Some(dir),
-        ..SandboxOptions::default()
-    })
-    .unwrap();
+    let (sandbox, dir) = https_sandbox("c-tls", SandboxOptions::default());
     let base = sandbox.base_url();
     let ca = sandbox.ca_pem_path().unwrap();
     let ca = ca.to_str().unwrap();
@@ -134,4 +124,5 @@ fn c_tls_trust_via_ky_ca_file_and_ssl_cert_file() {
         2,
         "no request over the refused handshake"
     );
+    let _ = std::fs::remove_dir_all(dir);
 }

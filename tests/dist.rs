@@ -16,7 +16,6 @@
 //! Every child process runs under `timeout`; no assertion depends on how fast anything is.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
@@ -24,7 +23,9 @@ use std::sync::{Mutex, OnceLock};
 use ky_sandbox::{SAMPLE_PROGRAM_ID, Sandbox, SandboxOptions};
 
 mod common;
-use common::{c_program_env, outside_cargo_test, root};
+use common::{
+    c_program_env, dead_base_url, https_sandbox, outside_cargo_test, root, without_proxies,
+};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -213,9 +214,9 @@ fn bcryptprimitives_standin() -> PathBuf {
 }
 
 impl Target {
-    /// tests/c/NAME.c compiled for this target against the unpacked archive (`static`: against
+    /// tests/c/NAME.c compiled for this target against its unpacked archive (`static`: against
     /// libky_access_token.a with the archive's pkg-config Libs.private instead of the shared one).
-    fn compile(&self, prefix: &Path, name: &str, static_link: bool) -> PathBuf {
+    fn compile(&self, name: &str, static_link: bool) -> PathBuf {
         // Once per program: tests running in parallel share the outputs.
         static DONE: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
         let key = format!("{}/{name}/{static_link}", self.rid);
@@ -223,7 +224,7 @@ impl Target {
         if let Some(program) = done.get(&key) {
             return program.clone();
         }
-        let program = self.compile_now(prefix, name, static_link);
+        let program = self.compile_now(&unpacked(self.rid), name, static_link);
         done.insert(key, program.clone());
         program
     }
@@ -305,18 +306,12 @@ impl Target {
     }
 }
 
-fn dead_base_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
-}
-
 /// tests/c against the sandbox through the target's archive: the same assertions as
 /// tests/c_abi.rs makes for the native build (request counts prove single-flight and caching).
 fn c_programs(rid: &'static str) {
     let t = target(rid);
-    let prefix = unpacked(rid);
-    let api = t.compile(&prefix, "test_api", false);
-    let client = t.compile(&prefix, "test_client", false);
+    let api = t.compile("test_api", false);
+    let client = t.compile("test_client", false);
 
     let sandbox = Sandbox::start_default().unwrap();
     let base = sandbox.base_url();
@@ -351,13 +346,7 @@ fn c_programs(rid: &'static str) {
     );
 
     // TLS: trusted through KY_CA_FILE, refused without it.
-    let dir = tmp().join(format!("tls-{rid}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let tls = Sandbox::start(SandboxOptions {
-        tls_dir: Some(dir),
-        ..SandboxOptions::default()
-    })
-    .unwrap();
+    let (tls, tls_dir) = https_sandbox(rid, SandboxOptions::default());
     let base = tls.base_url();
     let ca = tls.ca_pem_path().unwrap();
     let ca_arg = if rid.starts_with("win-") {
@@ -380,6 +369,7 @@ fn c_programs(rid: &'static str) {
         1,
         "none over a refused handshake"
     );
+    let _ = std::fs::remove_dir_all(tls_dir);
 }
 
 /// `Z:\…` — the path a Windows program under wine sees for a Unix path.
@@ -387,35 +377,33 @@ fn windows_path(path: &Path) -> String {
     format!("Z:{}", path.to_str().unwrap().replace('/', "\\"))
 }
 
-#[test]
-fn linux_x64_glibc_2_17_c_programs_natively() {
-    c_programs("linux-x64");
+/// One `#[test]` per target, each running [`c_programs`] for that target's archive.
+macro_rules! c_program_tests {
+    ($($test:ident: $rid:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                c_programs($rid);
+            }
+        )*
+    };
+}
+
+c_program_tests! {
+    linux_x64_glibc_2_17_c_programs_natively: "linux-x64",
+    linux_arm64_c_programs_under_qemu: "linux-arm64",
+    linux_x64_musl_c_programs: "linux-x64-musl",
+    win_x64_c_programs_under_wine: "win-x64",
 }
 
 #[test]
 fn linux_x64_static_library_links_with_its_pkg_config_libs() {
     let t = target("linux-x64");
-    let prefix = unpacked("linux-x64");
-    let program = t.compile(&prefix, "test_api", true);
+    let program = t.compile("test_api", true);
     let sandbox = Sandbox::start_default().unwrap();
     let base = sandbox.base_url();
     t.run(&program, &["main"], &[("KY_BASE_URL", &base)]);
     assert_eq!(sandbox.requests("slow-1000"), 1);
-}
-
-#[test]
-fn linux_arm64_c_programs_under_qemu() {
-    c_programs("linux-arm64");
-}
-
-#[test]
-fn linux_x64_musl_c_programs() {
-    c_programs("linux-x64-musl");
-}
-
-#[test]
-fn win_x64_c_programs_under_wine() {
-    c_programs("win-x64");
 }
 
 /// What a Windows user meets: a CA file in a folder with spaces and non-ASCII letters given as a
@@ -423,15 +411,8 @@ fn win_x64_c_programs_under_wine() {
 #[test]
 fn win_x64_paths_ca_file_and_trust_store_message_under_wine() {
     let t = target("win-x64");
-    let prefix = unpacked("win-x64");
-    let api = t.compile(&prefix, "test_api", false);
-    let dir = tmp().join("tls-win-paths");
-    std::fs::create_dir_all(&dir).unwrap();
-    let tls = Sandbox::start(SandboxOptions {
-        tls_dir: Some(dir.clone()),
-        ..SandboxOptions::default()
-    })
-    .unwrap();
+    let api = t.compile("test_api", false);
+    let (tls, tls_dir) = https_sandbox("win-paths", SandboxOptions::default());
     let base = tls.base_url();
     let odd = tmp().join("证书 目录 (CA)");
     std::fs::create_dir_all(&odd).unwrap();
@@ -483,6 +464,7 @@ fn win_x64_paths_ca_file_and_trust_store_message_under_wine() {
         2,
         "two trusted fetches, none over a refused handshake"
     );
+    let _ = std::fs::remove_dir_all(tls_dir);
 }
 
 // ------------------------------------------------------------------ Rust tests per target
@@ -525,16 +507,7 @@ fn rust_tests(triple: &str, zig: bool, runner: &[String], env: &[(&str, String)]
             test.args(["--skip", name]);
         }
     }
-    for name in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        test.env_remove(name);
-    }
+    without_proxies(&mut test);
     let out = output(test);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -8,11 +8,13 @@
 //! the observed table into docs/reliability.md (`KY_UPDATE_DOCS=1` to refresh it;
 //! otherwise a difference fails the test, like the header drift test).
 
+mod common;
 mod fault_server;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::https_sandbox;
 use fault_server::{Act, RawServer, head};
 use ky_access_token::{Client, Config, Level, Proxy, Status, set_log_sink};
 use ky_sandbox::{Leaf, Sandbox, SandboxOptions};
@@ -155,17 +157,6 @@ fn raw(act: Act) -> (RawServer, Client) {
     let server = RawServer::start(act);
     let client = Client::new(config(&server.base_url())).unwrap();
     (server, client)
-}
-
-fn tls_sandbox(leaf: Leaf, name: &str) -> Sandbox {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("fault-tls-{name}-{}", std::process::id()));
-    Sandbox::start(SandboxOptions {
-        tls_dir: Some(dir),
-        tls_leaf: leaf,
-        ..SandboxOptions::default()
-    })
-    .unwrap()
 }
 
 #[test]
@@ -314,7 +305,13 @@ fn fault_matrix() {
         ),
     ];
     for (i, (case, leaf, trusted, needle)) in tls_cases.into_iter().enumerate() {
-        let server = tls_sandbox(leaf, &format!("leaf{i}"));
+        let (server, _) = https_sandbox(
+            &format!("fault-leaf{i}"),
+            SandboxOptions {
+                tls_leaf: leaf,
+                ..SandboxOptions::default()
+            },
+        );
         let mut tls_config = config(&server.base_url());
         if trusted {
             tls_config = tls_config.ca_pem(std::fs::read(server.ca_pem_path().unwrap()).unwrap());

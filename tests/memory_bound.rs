@@ -15,7 +15,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 mod common;
-use common::{compile_against, output_within, release_build, root};
+use common::{compile_against, output_within, release_build, root, without_proxies};
 
 const IDS: &str = "1000000";
 
@@ -95,9 +95,7 @@ fn run(mode: &str) {
         .env("KY_MAX_PROGRAMS", "10000")
         .env("KY_MAX_RETRIES", "0")
         .env("KY_TIMEOUT_MS", "60000");
-    for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
-        command.env_remove(name);
-    }
+    without_proxies(&mut command);
     let output = output_within(&mut command, Duration::from_secs(1200));
     let stdout = String::from_utf8_lossy(&output.stdout);
     eprintln!("{stdout}");

@@ -17,7 +17,7 @@ use std::time::Duration;
 use ky_sandbox::{Sandbox, SandboxOptions};
 
 mod common;
-use common::{Under, c_test_program, run_c_program};
+use common::{Under, c_test_program, https_sandbox, run_c_program};
 
 fn process_program() -> &'static Path {
     c_test_program("test_process")
@@ -60,18 +60,6 @@ fn expect(status: i32, substring: &str, env: &[(&str, &str)]) {
     assert!(stderr.is_empty(), "stderr is not empty:\n{stderr}");
 }
 
-fn tls_sandbox(name: &str) -> (Sandbox, String) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let sandbox = Sandbox::start(SandboxOptions {
-        tls_dir: Some(dir),
-        ..SandboxOptions::default()
-    })
-    .unwrap();
-    let ca = sandbox.ca_pem_path().unwrap().display().to_string();
-    (sandbox, ca)
-}
-
 /// Every process fetched each of its own ids exactly once and got its own token (the C program
 /// checks the token; this checks nobody answered from a response meant for another process).
 fn assert_each_id_fetched_once(sandbox: &Sandbox) {
@@ -98,14 +86,16 @@ fn fork_with_a_pooled_connection_plain_http() {
 
 #[test]
 fn fork_with_a_pooled_connection_tls() {
-    let (sandbox, ca) = tls_sandbox("fork-tls");
+    let (sandbox, dir) = https_sandbox("fork-tls", SandboxOptions::default());
     let base = sandbox.base_url();
+    let ca = sandbox.ca_pem_path().unwrap().display().to_string();
     run_mode(
         "fork-pool",
         Under::Native,
         &[("KY_BASE_URL", &base), ("KY_CA_FILE", &ca)],
     );
     assert_each_id_fetched_once(&sandbox);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -15,7 +15,9 @@ use ky_access_token::Config;
 use ky_sandbox::{SAMPLE_PROGRAM_ID, SAMPLE_TOKEN, Sandbox};
 
 mod common;
-use common::{in_ci, output_within, outside_cargo_test, release_build, root, tool_available};
+use common::{
+    in_ci, output_within, outside_cargo_test, release_build, root, tool_available, without_proxies,
+};
 
 #[allow(dead_code)]
 #[path = "../examples/rust_client.rs"]
@@ -246,9 +248,7 @@ fn the_first_screen_commands_work_against_the_sandbox() {
         .current_dir(root())
         .env("KY_BASE_URL", sandbox.base_url())
         .env("KY_MAX_RETRIES", "0");
-    for proxy in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
-        run.env_remove(proxy);
-    }
+    without_proxies(&mut run);
     // Generous: the build step is a no-op after release_build, the rest is a few compilers.
     let out = output_within(&mut run, Duration::from_secs(900));
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ky_access_token::ffi::*;
+// The statuses the C functions return are this enum (`ky_status`): its numbers, never copied.
+use ky_access_token::{Level, Status};
 
 use super::guarded::Guarded;
 use super::program_id::is_valid_id;
@@ -30,38 +32,25 @@ const MAX_OPS: usize = 24;
 const CANARY: u8 = 0xA5;
 const CANARY_LEN: usize = 64;
 
-const OK: i32 = 0;
-const INVALID: i32 = 1;
-const TOO_SMALL: i32 = 2;
-const NETWORK: i32 = 3;
-const TIMEOUT: i32 = 4;
-const API: i32 = 7;
-const CANCELLED: i32 = 10;
-
 /// Configures the process default client, before its first use (which reads the environment).
 pub fn prepare_environment() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let ky_vars: Vec<_> = std::env::vars_os()
+        // What the library reads from the environment: KY_* and the proxy variables (HTTPS_PROXY,
+        // http_proxy, ALL_PROXY, NO_PROXY… in either case).
+        let read_by_the_library: Vec<_> = std::env::vars_os()
             .map(|(k, _)| k)
-            .filter(|k| k.to_string_lossy().starts_with("KY_"))
+            .filter(|k| {
+                let k = k.to_string_lossy();
+                k.starts_with("KY_") || k.to_ascii_uppercase().ends_with("_PROXY")
+            })
             .collect();
         // SAFETY: called once, before this process uses the library, from the first check; the
         // fuzz target is single-threaded and the replay test calls it before starting threads.
         unsafe {
-            for k in ky_vars {
+            for k in read_by_the_library {
                 std::env::remove_var(k);
             }
-            for k in [
-                "HTTPS_PROXY",
-                "https_proxy",
-                "HTTP_PROXY",
-                "http_proxy",
-                "ALL_PROXY",
-            ] {
-                std::env::remove_var(k);
-            }
-            std::env::remove_var("all_proxy");
             std::env::set_var("KY_BASE_URL", CLOSED_PORT_URL);
             std::env::set_var("KY_TIMEOUT_MS", "50");
             std::env::set_var("KY_MAX_RETRIES", "0");
@@ -211,7 +200,7 @@ impl OutBuf {
         }
     }
     /// Written only as the contract allows for `status`, and never past `len`.
-    fn verify(&self, status: i32) {
+    fn verify(&self, status: Status) {
         let (buf, canary) = self.storage.split_at(self.len);
         assert!(
             canary.iter().all(|&b| b == CANARY),
@@ -219,11 +208,11 @@ impl OutBuf {
             self.len
         );
         match status {
-            OK => {
+            Status::Ok => {
                 let end = buf.iter().position(|&b| b == 0).expect("no NUL within len");
                 assert!(end > 0, "empty token");
             }
-            TOO_SMALL if self.len > 0 => {
+            Status::BufferTooSmall if self.len > 0 => {
                 assert_eq!(buf[0], 0, "BUFFER_TOO_SMALL must set out_buf[0] = 0");
                 assert!(
                     buf[1..].iter().all(|&b| b == CANARY),
@@ -239,18 +228,27 @@ impl OutBuf {
 }
 
 /// The per-thread error details must describe the call that just returned `status`.
-fn check_last_error(status: i32) {
-    assert_ne!(status, 9, "KY_ERR_INTERNAL: {}", last_message());
+fn check_last_error(status: Status) {
+    assert_ne!(
+        status,
+        Status::Internal,
+        "KY_ERR_INTERNAL: {}",
+        last_message()
+    );
     let msg = last_message();
-    if status == OK {
+    if status == Status::Ok {
         assert!(msg.is_empty(), "message after success: {msg:?}");
     } else {
-        assert!(!msg.is_empty(), "{} without a message", status_name(status));
+        assert!(
+            !msg.is_empty(),
+            "{} without a message",
+            status_name(status.code())
+        );
     }
-    if status != API {
+    if status != Status::Api {
         assert_eq!(ky_last_api_err(), 0);
     }
-    if status != TOO_SMALL {
+    if status != Status::BufferTooSmall {
         assert_eq!(ky_last_required_size(), 0);
     }
 }
@@ -282,25 +280,28 @@ fn status_name(status: i32) -> &'static str {
     static_text(ky_status_name(status))
 }
 
-/// Statuses are plain i32 in C: read the enum's value.
-fn code(status: ky_status) -> i32 {
-    status as i32
-}
-
-fn expect(status: ky_status, allowed: &[i32], what: &str) -> i32 {
-    let got = code(status);
+fn expect(status: ky_status, allowed: &[Status], what: &str) -> Status {
     assert!(
-        allowed.contains(&got),
+        allowed.contains(&status),
         "{what}: got {} ({}), expected one of {allowed:?}",
-        status_name(got),
+        status_name(status.code()),
         last_message()
     );
-    check_last_error(got);
-    got
+    check_last_error(status);
+    status
+}
+
+/// `KY_OK` for valid arguments, else `KY_ERR_INVALID_ARGUMENT`.
+fn ok_if(valid: bool) -> Status {
+    if valid {
+        Status::Ok
+    } else {
+        Status::InvalidArgument
+    }
 }
 
 /// A get against the closed port can only fail to connect (or, rarely, time out).
-const UNREACHABLE: &[i32] = &[NETWORK, TIMEOUT];
+const UNREACHABLE: &[Status] = &[Status::Network, Status::Timeout];
 
 // ---- asynchronous callbacks --------------------------------------------------------------
 
@@ -316,7 +317,6 @@ unsafe extern "C" fn on_token(
     len: usize,
     user: *mut c_void,
 ) {
-    let status = code(status);
     let own = if std::ptr::eq(user.cast_const().cast(), &DEFAULT_CLIENT) {
         false
     } else {
@@ -326,17 +326,19 @@ unsafe extern "C" fn on_token(
         );
         true
     };
-    if status == OK {
+    if status == Status::Ok {
         assert!(!token.is_null());
         // SAFETY: on success the token is NUL-terminated and valid during the callback.
         assert_eq!(unsafe { CStr::from_ptr(token) }.to_bytes().len(), len);
     } else {
         assert!(token.is_null() && len == 0, "failure with a token");
-        let allowed = status == NETWORK || status == TIMEOUT || (own && status == CANCELLED);
+        let allowed = status == Status::Network
+            || status == Status::Timeout
+            || (own && status == Status::Cancelled);
         assert!(
             allowed,
             "callback got {}: {}",
-            status_name(status),
+            status_name(status.code()),
             last_message()
         );
         check_last_error(status);
@@ -363,9 +365,9 @@ fn wait_for_callbacks() {
 
 unsafe extern "C" fn on_log(level: ky_log_level, line: *const c_char, _user: *mut c_void) {
     assert!(
-        (0..=3).contains(&(level as i32)),
+        Level::from_code(level.code()).is_some(),
         "log level {}",
-        level as i32
+        level.code()
     );
     assert!(!line.is_null());
     // SAFETY: a NUL-terminated line valid during the callback.
@@ -376,6 +378,18 @@ unsafe extern "C" fn on_log(level: ky_log_level, line: *const c_char, _user: *mu
 }
 
 // ---- the operations ----------------------------------------------------------------------
+
+/// One entry point on the default client or on an own one: `$global(args…)` when `client` is NULL
+/// (the global functions), else `$own(client, args…)`. Unsafe as those functions are.
+macro_rules! on_client {
+    ($client:expr, $global:path | $own:path, $($arg:expr),* $(,)?) => {
+        if $client.is_null() {
+            $global($($arg),*)
+        } else {
+            $own($client, $($arg),*)
+        }
+    };
+}
 
 struct Run<'a, 'b> {
     input: Input<'a>,
@@ -434,15 +448,17 @@ impl Run<'_, '_> {
         let ptr = out.ptr();
         // SAFETY: id is NULL or readable up to its NUL / 33 bytes; out is NULL or has len bytes.
         let status = unsafe {
-            if client.is_null() {
-                ky_get_access_token(id.ptr, ptr, out.len)
-            } else {
-                ky_client_get_access_token(client, id.ptr, ptr, out.len)
-            }
+            on_client!(
+                client,
+                ky_get_access_token | ky_client_get_access_token,
+                id.ptr,
+                ptr,
+                out.len
+            )
         };
         let bad_args = !valid_id(&id) || (out.null && out.len > 0);
         let allowed = if bad_args {
-            &[INVALID][..]
+            &[Status::InvalidArgument][..]
         } else {
             UNREACHABLE
         };
@@ -450,16 +466,25 @@ impl Run<'_, '_> {
         out.verify(status);
     }
 
-    fn get_alloc(&mut self, client: *const ky_client) {
+    /// An id from the input, and what the entry point taking only an id answered for it.
+    fn id_call<T>(
+        &mut self,
+        client: *const ky_client,
+        global: unsafe extern "C" fn(*const c_char) -> T,
+        own: unsafe extern "C" fn(*const ky_client, *const c_char) -> T,
+    ) -> (CArg, T) {
         let id = self.id();
         // SAFETY: as in `get`.
-        let token = unsafe {
-            if client.is_null() {
-                ky_get_access_token_alloc(id.ptr)
-            } else {
-                ky_client_get_access_token_alloc(client, id.ptr)
-            }
-        };
+        let answer = unsafe { on_client!(client, global | own, id.ptr) };
+        (id, answer)
+    }
+
+    fn get_alloc(&mut self, client: *const ky_client) {
+        let (id, token) = self.id_call(
+            client,
+            ky_get_access_token_alloc,
+            ky_client_get_access_token_alloc,
+        );
         assert!(token.is_null(), "a token from a closed port");
         let msg = last_message();
         assert!(!msg.is_empty());
@@ -471,20 +496,12 @@ impl Run<'_, '_> {
     }
 
     fn invalidate(&mut self, client: *const ky_client) {
-        let id = self.id();
-        // SAFETY: as in `get`.
-        let status = unsafe {
-            if client.is_null() {
-                ky_invalidate_access_token(id.ptr)
-            } else {
-                ky_client_invalidate_access_token(client, id.ptr)
-            }
-        };
-        expect(
-            status,
-            &[if valid_id(&id) { OK } else { INVALID }],
-            "invalidate",
+        let (id, status) = self.id_call(
+            client,
+            ky_invalidate_access_token,
+            ky_client_invalidate_access_token,
         );
+        expect(status, &[ok_if(valid_id(&id))], "invalidate");
     }
 
     fn invalidate_if(&mut self, client: *const ky_client) {
@@ -499,28 +516,21 @@ impl Run<'_, '_> {
         };
         // SAFETY: token is NULL or readable for token_len bytes; out_ptr NULL or one writable byte.
         let status = unsafe {
-            if client.is_null() {
-                ky_invalidate_access_token_if(id.ptr, token.cast(), token_len, out_ptr)
-            } else {
-                ky_client_invalidate_access_token_if(
-                    client,
-                    id.ptr,
-                    token.cast(),
-                    token_len,
-                    out_ptr,
-                )
-            }
+            on_client!(
+                client,
+                ky_invalidate_access_token_if | ky_client_invalidate_access_token_if,
+                id.ptr,
+                token.cast(),
+                token_len,
+                out_ptr
+            )
         };
-        let want = if valid_id(&id) && !token.is_null() {
-            OK
-        } else {
-            INVALID
-        };
+        let want = ok_if(valid_id(&id) && !token.is_null());
         let status = expect(status, &[want], "invalidate_if");
         assert!(out[1..].iter().all(|&b| b == 0x5A), "wrote past the bool");
         if !null_out {
             // Nothing is ever cached (no fetch can succeed), so nothing can be dropped.
-            let want = if status == OK { 0 } else { 0x5A };
+            let want = if status == Status::Ok { 0 } else { 0x5A };
             assert_eq!(out[0], want, "out_invalidated");
         }
     }
@@ -537,18 +547,16 @@ impl Run<'_, '_> {
         SUBMITTED.fetch_add(1, Ordering::SeqCst);
         // SAFETY: the tag is static, so it outlives the callback.
         let status = unsafe {
-            if client.is_null() {
-                ky_get_access_token_async(id.ptr, callback, tag.cast_mut().cast())
-            } else {
-                ky_client_get_access_token_async(client, id.ptr, callback, tag.cast_mut().cast())
-            }
+            on_client!(
+                client,
+                ky_get_access_token_async | ky_client_get_access_token_async,
+                id.ptr,
+                callback,
+                tag.cast_mut().cast()
+            )
         };
-        let want = if valid_id(&id) && with_callback {
-            OK
-        } else {
-            INVALID
-        };
-        if expect(status, &[want], "async get") != OK {
+        let want = ok_if(valid_id(&id) && with_callback);
+        if expect(status, &[want], "async get") != Status::Ok {
             // Not queued: the callback must never run (an extra run shows up as a mismatch).
             SUBMITTED.fetch_sub(1, Ordering::SeqCst);
         }
@@ -560,15 +568,16 @@ impl Run<'_, '_> {
 
     fn status_texts(&mut self) {
         let status = self.input.le(4) as u32 as i32;
-        let known = (0..=11).contains(&status);
         let name = status_name(status);
         let description = static_text(ky_status_description(status));
-        if known {
+        // Known: a number of the library's status enum (the one list of them).
+        if let Some(known) = Status::from_code(status) {
             assert!(
                 name.starts_with("KY_") && name != "KY_ERR_UNKNOWN",
                 "{status}: {name}"
             );
             assert_ne!(description, "unknown status code");
+            assert_eq!((name, description), (known.name(), known.description()));
         } else {
             assert_eq!(name, "KY_ERR_UNKNOWN");
             assert_eq!(description, "unknown status code");
@@ -590,7 +599,7 @@ impl Run<'_, '_> {
                 _ => ky_config_from_env(std::ptr::null_mut()),
             }
         };
-        expect(status, &[if mode < 2 { OK } else { INVALID }], "config_new");
+        expect(status, &[ok_if(mode < 2)], "config_new");
         assert_eq!(out.is_null(), mode >= 2);
         self.config = out;
     }
@@ -704,11 +713,11 @@ impl Run<'_, '_> {
                 }
             }
         };
-        let allowed: &[i32] = match (target.is_null(), rule) {
-            (true, _) => &[INVALID],
-            (false, Some(true)) => &[OK],
-            (false, Some(false)) => &[INVALID],
-            (false, None) => &[OK, INVALID],
+        let allowed: &[Status] = match (target.is_null(), rule) {
+            (true, _) => &[Status::InvalidArgument],
+            (false, Some(true)) => &[Status::Ok],
+            (false, Some(false)) => &[Status::InvalidArgument],
+            (false, None) => &[Status::Ok, Status::InvalidArgument],
         };
         expect(status, allowed, &format!("setter {which}"));
     }
@@ -722,12 +731,12 @@ impl Run<'_, '_> {
             unsafe {
                 expect(
                     ky_client_new(cfg, std::ptr::null_mut()),
-                    &[INVALID],
+                    &[Status::InvalidArgument],
                     "client_new(out NULL)",
                 );
                 expect(
                     ky_client_new(std::ptr::null(), &mut client),
-                    &[INVALID],
+                    &[Status::InvalidArgument],
                     "client_new(NULL)",
                 );
             }
@@ -740,27 +749,35 @@ impl Run<'_, '_> {
             let url = std::ffi::CString::new(CLOSED_PORT_URL).unwrap();
             expect(
                 ky_config_set_base_url(cfg, url.as_ptr()),
-                &[OK],
+                &[Status::Ok],
                 "force base url",
             );
             expect(
                 ky_config_set_proxy(cfg, c"none".as_ptr()),
-                &[OK],
+                &[Status::Ok],
                 "force proxy",
             );
             expect(
                 ky_config_set_ca_file(cfg, std::ptr::null()),
-                &[OK],
+                &[Status::Ok],
                 "force ca file",
             );
-            expect(ky_config_set_timeout_ms(cfg, 50), &[OK], "force timeout");
-            expect(ky_config_set_max_retries(cfg, 0), &[OK], "force retries");
+            expect(
+                ky_config_set_timeout_ms(cfg, 50),
+                &[Status::Ok],
+                "force timeout",
+            );
+            expect(
+                ky_config_set_max_retries(cfg, 0),
+                &[Status::Ok],
+                "force retries",
+            );
             // An in-memory CA that is not PEM is refused here; anything else is a client.
             if expect(
                 ky_client_new(cfg, &mut client),
-                &[OK, INVALID],
+                &[Status::Ok, Status::InvalidArgument],
                 "client_new",
-            ) != OK
+            ) != Status::Ok
             {
                 assert!(client.is_null(), "*out written on failure");
                 return;
@@ -791,13 +808,13 @@ impl Run<'_, '_> {
             let null = std::ptr::null();
             expect(
                 ky_client_get_access_token(null, id.ptr, buf.as_mut_ptr().cast(), 8),
-                &[INVALID],
+                &[Status::InvalidArgument],
                 "NULL client get",
             );
             assert!(ky_client_get_access_token_alloc(null, id.ptr).is_null());
             expect(
                 ky_client_invalidate_access_token(null, id.ptr),
-                &[INVALID],
+                &[Status::InvalidArgument],
                 "NULL client invalidate",
             );
             expect(
@@ -808,7 +825,7 @@ impl Run<'_, '_> {
                     1,
                     std::ptr::null_mut(),
                 ),
-                &[INVALID],
+                &[Status::InvalidArgument],
                 "NULL client invalidate_if",
             );
             expect(
@@ -818,12 +835,12 @@ impl Run<'_, '_> {
                     Some(on_token),
                     std::ptr::null_mut(),
                 ),
-                &[INVALID],
+                &[Status::InvalidArgument],
                 "NULL client async",
             );
             expect(
                 ky_client_stats(null, stats.as_mut_ptr().cast(), stats.len()),
-                &[INVALID],
+                &[Status::InvalidArgument],
                 "NULL client stats",
             );
             ky_client_free(std::ptr::null_mut());
@@ -842,16 +859,10 @@ impl Run<'_, '_> {
             storage.as_mut_ptr().cast::<ky_stats>()
         };
         // SAFETY: `out` is NULL or writable for `size` bytes (unaligned is allowed: byte copy).
-        let status = unsafe {
-            if client.is_null() {
-                ky_get_stats(out, size)
-            } else {
-                ky_client_stats(client, out, size)
-            }
-        };
-        let want = if null || size < 8 { INVALID } else { OK };
+        let status = unsafe { on_client!(client, ky_get_stats | ky_client_stats, out, size) };
+        let want = ok_if(!null && size >= 8);
         expect(status, &[want], "stats");
-        let written = if want == OK {
+        let written = if want == Status::Ok {
             size.min(size_of::<ky_stats>())
         } else {
             0
@@ -860,7 +871,7 @@ impl Run<'_, '_> {
             storage[written..].iter().all(|&b| b == CANARY),
             "stats wrote past {written}"
         );
-        if want == OK {
+        if want == Status::Ok {
             assert_eq!(
                 u32::from_le_bytes(storage[0..4].try_into().unwrap()),
                 KY_STATS_VERSION
@@ -878,10 +889,10 @@ impl Run<'_, '_> {
         let callback: ky_log_callback = if remove { None } else { Some(on_log) };
         // SAFETY: a valid callback (or NULL) with unused userdata.
         let status = unsafe { ky_set_log_callback(callback, std::ptr::null_mut(), level) };
-        let allowed: &[i32] = match (remove, (0..=3).contains(&level)) {
-            (_, true) => &[OK],
-            (false, false) => &[INVALID],
-            (true, false) => &[OK, INVALID],
+        let allowed: &[Status] = match (remove, Level::from_code(level).is_some()) {
+            (_, true) => &[Status::Ok],
+            (false, false) => &[Status::InvalidArgument],
+            (true, false) => &[Status::Ok, Status::InvalidArgument],
         };
         expect(status, allowed, "set_log_callback");
     }

@@ -1,28 +1,9 @@
 //! Input buffers that end exactly where an inaccessible page begins, so a read even one byte past
 //! the length the library was promised faults at once, without needing a sanitizer (the fuzz
-//! targets are built with `-s none` on stable). Linux only, like the rest of the project.
+//! targets are built with `-s none` on stable). Unix: libc's `mmap` and `mprotect`.
 
-use std::ffi::{c_int, c_long, c_void};
-
-unsafe extern "C" {
-    fn mmap(
-        addr: *mut c_void,
-        len: usize,
-        prot: c_int,
-        flags: c_int,
-        fd: c_int,
-        off: i64,
-    ) -> *mut c_void;
-    fn mprotect(addr: *mut c_void, len: usize, prot: c_int) -> c_int;
-    fn sysconf(name: c_int) -> c_long;
-}
-
-const PROT_NONE: c_int = 0;
-const PROT_READ: c_int = 1;
-const PROT_WRITE: c_int = 2;
-const MAP_PRIVATE: c_int = 0x02;
-const MAP_ANONYMOUS: c_int = 0x20;
-const SC_PAGESIZE: c_int = 30;
+use libc::{_SC_PAGESIZE, MAP_ANONYMOUS, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE};
+use libc::{mmap, mprotect, sysconf};
 
 /// A mapping of `capacity` usable bytes followed by one PROT_NONE page. Never unmapped: each
 /// thread keeps a few for the life of the process.
@@ -35,7 +16,7 @@ impl Guarded {
     /// At least `min_capacity` usable bytes.
     pub fn new(min_capacity: usize) -> Guarded {
         // SAFETY: sysconf has no preconditions.
-        let page = usize::try_from(unsafe { sysconf(SC_PAGESIZE) }).expect("page size");
+        let page = usize::try_from(unsafe { sysconf(_SC_PAGESIZE) }).expect("page size");
         let capacity = min_capacity.div_ceil(page).max(1) * page;
         // SAFETY: a fresh anonymous private mapping; the result is checked.
         let base = unsafe {
@@ -48,7 +29,7 @@ impl Guarded {
                 0,
             )
         };
-        assert!(base as isize != -1, "mmap failed");
+        assert!(base != libc::MAP_FAILED, "mmap failed");
         let base = base.cast::<u8>();
         // SAFETY: the last page lies inside the mapping just made.
         let rc = unsafe { mprotect(base.add(capacity).cast(), page, PROT_NONE) };

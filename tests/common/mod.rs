@@ -101,22 +101,39 @@ pub fn outside_cargo_test(command: &mut Command) {
     }
 }
 
-/// An HTTPS sandbox with a throwaway CA written to a fresh folder under the test temp dir (remove
-/// it when done), and a configuration for it: `localhost` pinned to 127.0.0.1, no retries.
-pub fn tls_sandbox(name: &str) -> (ky_sandbox::Sandbox, PathBuf, ky_access_token::Config) {
+/// An HTTPS sandbox started with `options` and its throwaway CA written to a fresh folder
+/// `tls-NAME-PID` under the test temp dir (returned; remove it when done).
+pub fn https_sandbox(
+    name: &str,
+    options: ky_sandbox::SandboxOptions,
+) -> (ky_sandbox::Sandbox, PathBuf) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("tls-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sandbox = ky_sandbox::Sandbox::start(ky_sandbox::SandboxOptions {
         tls_dir: Some(dir.clone()),
-        ..ky_sandbox::SandboxOptions::default()
+        ..options
     })
     .unwrap();
+    (sandbox, dir)
+}
+
+/// [`https_sandbox`] with the default options, and a configuration for it: `localhost` pinned to
+/// 127.0.0.1, no retries.
+pub fn tls_sandbox(name: &str) -> (ky_sandbox::Sandbox, PathBuf, ky_access_token::Config) {
+    let (sandbox, dir) = https_sandbox(name, ky_sandbox::SandboxOptions::default());
     let config = ky_access_token::Config::new()
         .base_url(sandbox.base_url())
         .max_retries(0)
         .static_hosts([("localhost".to_owned(), [127, 0, 0, 1].into())]);
     (sandbox, dir, config)
+}
+
+/// `http://127.0.0.1:PORT` where nothing listens (the port was bound, then released): every
+/// connection is refused.
+pub fn dead_base_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
 }
 
 /// Runs `call` on `threads` threads released together by a barrier; their results, in order.
@@ -211,18 +228,26 @@ pub fn c_program_env(command: &mut Command, remove: &[&str], env: &[(&str, &str)
     command
         .env("KY_MAX_RETRIES", "1")
         .env("KY_TIMEOUT_MS", "120000");
-    let proxies = [
+    without_proxies(command);
+    for name in remove {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+}
+
+/// Unsets every proxy variable the library (and curl-style tools) read, so that `command` talks
+/// to the loopback sandbox directly whatever this machine's environment says.
+pub fn without_proxies(command: &mut Command) {
+    for name in [
         "HTTPS_PROXY",
         "https_proxy",
         "HTTP_PROXY",
         "http_proxy",
         "ALL_PROXY",
         "all_proxy",
-    ];
-    for name in proxies.iter().chain(remove) {
+    ] {
         command.env_remove(name);
     }
-    command.envs(env.iter().copied());
 }
 
 /// Runs a C test program with `env` (proxy variables and `remove` unset), `KY_MAX_RETRIES=1` and

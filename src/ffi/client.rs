@@ -283,18 +283,8 @@ pub unsafe extern "C" fn ky_client_get_access_token_async(
     callback: ky_token_callback,
     userdata: *mut c_void,
 ) -> ky_status {
-    status_call(|| {
-        // SAFETY: the caller guarantees both pointers are NULL or valid.
-        let client = unsafe { handle(client, "client") }?;
-        unsafe {
-            submit(
-                &client.client,
-                program_id,
-                Deliver::plain(callback)?,
-                userdata,
-            )
-        }
-    })
+    // SAFETY: forwarded contract.
+    status_call(|| unsafe { submit(Some(client), program_id, Deliver::plain(callback), userdata) })
 }
 
 /// `ky_client_get_access_token_async` with a callback that also receives the failure's message
@@ -309,17 +299,14 @@ pub unsafe extern "C" fn ky_client_get_access_token_async_detail(
     callback: ky_token_detail_callback,
     userdata: *mut c_void,
 ) -> ky_status {
-    status_call(|| {
-        // SAFETY: the caller guarantees both pointers are NULL or valid.
-        let client = unsafe { handle(client, "client") }?;
-        unsafe {
-            submit(
-                &client.client,
-                program_id,
-                Deliver::detail(callback)?,
-                userdata,
-            )
-        }
+    // SAFETY: forwarded contract.
+    status_call(|| unsafe {
+        submit(
+            Some(client),
+            program_id,
+            Deliver::detail(callback),
+            userdata,
+        )
     })
 }
 
@@ -409,18 +396,25 @@ impl Drop for LentToken {
     }
 }
 
-/// The body of the async functions.
+/// The body of the async functions: `client` is `None` for the process default client. The
+/// checks run in the documented order (client, id, callback), all before anything is queued.
 ///
 /// # Safety
 /// As `ky_client_get_access_token_async`.
 unsafe fn submit(
-    client: &Client,
+    client: Option<*const ky_client>,
     program_id: *const c_char,
-    deliver: Deliver,
+    deliver: Result<Deliver, Failure>,
     userdata: *mut c_void,
 ) -> Result<(), Failure> {
+    let client = match client {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        Some(client) => &unsafe { handle(client, "client") }?.client,
+        None => default_client()?,
+    };
     // SAFETY: the caller guarantees `program_id` is NULL or NUL-terminated.
     let id = unsafe { boundary::program_id(program_id) }?;
+    let deliver = deliver?;
     let userdata = UserData(userdata);
     client.submit_async(id, move |result| {
         let userdata = userdata;
@@ -474,17 +468,8 @@ pub unsafe extern "C" fn ky_get_access_token_async(
     callback: ky_token_callback,
     userdata: *mut c_void,
 ) -> ky_status {
-    status_call(|| {
-        // SAFETY: forwarded contract.
-        unsafe {
-            submit(
-                default_client()?,
-                program_id,
-                Deliver::plain(callback)?,
-                userdata,
-            )
-        }
-    })
+    // SAFETY: forwarded contract.
+    status_call(|| unsafe { submit(None, program_id, Deliver::plain(callback), userdata) })
 }
 
 /// `ky_client_get_access_token_async_detail` on the process default client.
@@ -497,17 +482,8 @@ pub unsafe extern "C" fn ky_get_access_token_async_detail(
     callback: ky_token_detail_callback,
     userdata: *mut c_void,
 ) -> ky_status {
-    status_call(|| {
-        // SAFETY: forwarded contract.
-        unsafe {
-            submit(
-                default_client()?,
-                program_id,
-                Deliver::detail(callback)?,
-                userdata,
-            )
-        }
-    })
+    // SAFETY: forwarded contract.
+    status_call(|| unsafe { submit(None, program_id, Deliver::detail(callback), userdata) })
 }
 
 /// `ky_client_invalidate_access_token_if` on the process default client.

@@ -28,20 +28,123 @@ pub(crate) fn generation() -> u64 {
 
 #[cfg(unix)]
 extern "C" fn in_child() {
-    // Async-signal-safe: a lock-free atomic add and nothing else.
+    // Async-signal-safe: a lock-free atomic add, and the unlock of a mutex this very thread
+    // locked in `before_fork` (the usual pthread_atfork pairing).
     GENERATION.fetch_add(1, Ordering::Relaxed);
+    making::after_fork();
 }
 
-/// Registers the child handler, once per process. glibc ties the registration to this shared
+/// Registers the fork handlers, once per process. glibc ties the registration to this shared
 /// object (`__dso_handle`) and drops it if the library is unloaded.
 pub(crate) fn watch() {
     #[cfg(unix)]
     {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
-            // SAFETY: registering a plain `extern "C"` function that touches only an atomic.
-            unsafe { libc::pthread_atfork(None, None, Some(in_child)) };
+            // SAFETY: registering plain `extern "C"` functions that cannot unwind.
+            unsafe {
+                libc::pthread_atfork(
+                    Some(making::before_fork),
+                    Some(making::after_fork_in_parent),
+                    Some(in_child),
+                )
+            };
         });
+    }
+}
+
+/// Held while the process default client is being made: a `fork()` on another thread waits
+/// for the making to end. The making runs inside a `OnceLock`, and a child forked in the middle
+/// of it would inherit a lock that is "being initialised" by a thread it does not have: its
+/// first call would wait forever.
+pub(crate) struct Making {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+/// Starts a making of the default client (see [`Making`]); forks wait until it is dropped.
+pub(crate) fn hold_off_forks() -> Making {
+    // Registered before the lock is taken: glibc holds its handler-list lock while it runs
+    // `before_fork`, so registering with the lock held could wait on a fork waiting on us.
+    watch();
+    #[cfg(unix)]
+    making::lock_as_maker();
+    Making {
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+impl Drop for Making {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        making::unlock_as_maker();
+    }
+}
+
+#[cfg(unix)]
+mod making {
+    use std::cell::{Cell, UnsafeCell};
+
+    /// A plain pthread mutex: locked and unlocked around fork by the same thread, which is what
+    /// pthread_atfork handlers are for.
+    struct Lock(UnsafeCell<libc::pthread_mutex_t>);
+    // SAFETY: a pthread mutex is made to be shared between threads.
+    unsafe impl Sync for Lock {}
+
+    static LOCK: Lock = Lock(UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER));
+
+    const NONE: u8 = 0;
+    const MAKER: u8 = 1;
+    const FORKING: u8 = 2;
+
+    thread_local! {
+        /// Why this thread holds `LOCK`, if it does. No destructor: safe to read in fork handlers.
+        static HELD: Cell<u8> = const { Cell::new(NONE) };
+    }
+
+    fn held() -> u8 {
+        HELD.try_with(Cell::get).unwrap_or(NONE)
+    }
+
+    fn set_held(why: u8) {
+        let _ = HELD.try_with(|h| h.set(why));
+    }
+
+    pub(super) fn lock_as_maker() {
+        // SAFETY: a valid, statically initialised mutex; this thread does not hold it (a making
+        // does not start another one: the `OnceLock` would deadlock first).
+        unsafe { libc::pthread_mutex_lock(LOCK.0.get()) };
+        set_held(MAKER);
+    }
+
+    pub(super) fn unlock_as_maker() {
+        set_held(NONE);
+        // SAFETY: locked by this thread in `lock_as_maker`.
+        unsafe { libc::pthread_mutex_unlock(LOCK.0.get()) };
+    }
+
+    /// `pthread_atfork` prepare handler: waits for a making on another thread to end. A maker
+    /// that forks from inside its own making (from a callback) goes on: it cannot wait for itself,
+    /// and the child, a copy of this very thread, finishes the making.
+    pub(super) extern "C" fn before_fork() {
+        if held() == MAKER {
+            return;
+        }
+        // SAFETY: as in `lock_as_maker`.
+        unsafe { libc::pthread_mutex_lock(LOCK.0.get()) };
+        set_held(FORKING);
+    }
+
+    pub(super) extern "C" fn after_fork_in_parent() {
+        after_fork();
+    }
+
+    /// Parent and child handler: releases what `before_fork` took on this thread.
+    pub(super) fn after_fork() {
+        if held() == FORKING {
+            set_held(NONE);
+            // SAFETY: locked by this thread in `before_fork`.
+            unsafe { libc::pthread_mutex_unlock(LOCK.0.get()) };
+        }
     }
 }
 

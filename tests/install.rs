@@ -105,6 +105,8 @@ fn run_against(program: &Path, sandbox: &Sandbox, args: &[&str]) -> Output {
             command.env_remove(name);
         }
     }
+    // The installed library, through the program's rpath: not cargo test's LD_LIBRARY_PATH.
+    command.env_remove("LD_LIBRARY_PATH");
     command
         .args(args)
         .env("KY_BASE_URL", sandbox.base_url())

@@ -109,6 +109,20 @@ fn fork_while_another_thread_leads_a_fetch() {
 }
 
 #[test]
+fn fork_while_another_thread_makes_the_default_client() {
+    // The making takes 2 s here; the fork comes 300 ms into it. A child that inherited the
+    // half-made client would wait for it forever (the harness timeout would fail the test).
+    let sandbox = run_in_sandbox(
+        "fork-first-call",
+        Under::Native,
+        &[("KY_TEST_DEFAULT_CLIENT_DELAY_MS", "2000")],
+    );
+    for id in ["first-call", "first-call-child", "first-call-parent"] {
+        assert_eq!(sandbox.requests(id), 1, "{id}");
+    }
+}
+
+#[test]
 fn fork_with_live_worker_refresh_and_prefetch_threads() {
     let sandbox = run_in_sandbox(
         "fork-threads",

@@ -175,10 +175,30 @@ static DEFAULT_CLIENT: OnceLock<Result<Client, Error>> = OnceLock::new();
 /// The process-wide client behind the global functions, configured from the environment
 /// ([`Config::from_env`]) at first use. A configuration error is kept and returned by every call.
 pub fn default_client() -> Result<&'static Client, Error> {
-    DEFAULT_CLIENT
-        .get_or_init(|| crate::panics::quiet(|| Config::from_env().and_then(Client::new)))
-        .as_ref()
-        .map_err(Clone::clone)
+    let made = match DEFAULT_CLIENT.get() {
+        Some(made) => made,
+        None => {
+            // A fork on another thread waits for the making (see `fork::Making`).
+            let _forks_wait = crate::fork::hold_off_forks();
+            DEFAULT_CLIENT.get_or_init(|| {
+                slow_making_for_tests();
+                crate::panics::quiet(|| Config::from_env().and_then(Client::new))
+            })
+        }
+    };
+    made.as_ref().map_err(Clone::clone)
+}
+
+/// Debug builds only: `KY_TEST_DEFAULT_CLIENT_DELAY_MS` stretches the making of the default
+/// client, so that tests/process_model.rs can fork while another thread is inside it.
+fn slow_making_for_tests() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("KY_TEST_DEFAULT_CLIENT_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 #[cfg(test)]

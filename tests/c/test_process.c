@@ -6,6 +6,8 @@
  *   test_process fork-pool        fork with a pooled keep-alive connection, then every process
  *                                 fetches its own distinct ids from 4 threads at once
  *   test_process fork-inflight    fork while another thread leads a slow fetch of the same id
+ *   test_process fork-first-call  fork while another thread makes the process default client
+ *                                 (its first call; KY_TEST_DEFAULT_CLIENT_DELAY_MS stretches it)
  *   test_process fork-threads     fork with live async workers, a refresh thread and a prefetch
  *                                 thread; async calls and ky_client_free in the child
  *   test_process log-deadlock     a log callback that waits for another thread's fetch while a
@@ -400,11 +402,38 @@ static void setters_alone(void) {
     CHECK(strstr(ky_last_error_message(), "KY_TIMEOUT_MS=0") != NULL, "%s", ky_last_error_message());
 }
 
+/* ---- fork-first-call ------------------------------------------------------------------ */
+
+static void *first_call(void *arg) {
+    (void)arg;
+    get_and_check("first call", "first-call");
+    return NULL;
+}
+
+static void fork_first_call(void) {
+    pthread_t maker;
+    pid_t child;
+    CHECK(pthread_create(&maker, NULL, first_call, NULL) == 0, "pthread_create");
+    /* The maker is inside the (stretched) making now, or, on a very slow machine, not yet there:
+     * then this only tests an ordinary fork. Either way the child must get its token. */
+    sleep_ms(300);
+    child = fork();
+    CHECK(child >= 0, "fork");
+    if (child == 0) {
+        get_and_check("child", "first-call-child");
+        child_exit("fork-first-call child");
+    }
+    pthread_join(maker, NULL);
+    get_and_check("parent", "first-call-parent");
+    reap(&child, 1);
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     setvbuf(stdout, NULL, _IONBF, 0);
     if (strcmp(mode, "fork-pool") == 0) fork_pool();
     else if (strcmp(mode, "fork-inflight") == 0) fork_inflight();
+    else if (strcmp(mode, "fork-first-call") == 0) fork_first_call();
     else if (strcmp(mode, "fork-threads") == 0) fork_threads();
     else if (strcmp(mode, "log-deadlock") == 0) log_deadlock();
     else if (strcmp(mode, "pthread-exit") == 0) pthread_exit_in_callback();

@@ -53,6 +53,9 @@ pub fn compile_against(
         .arg("-L")
         .arg(lib)
         .arg(format!("-Wl,-rpath,{}", lib.display()))
+        // DT_RPATH, not DT_RUNPATH: the program loads the library it was built against even
+        // under cargo test, whose LD_LIBRARY_PATH (target/debug first) would otherwise win.
+        .arg("-Wl,--disable-new-dtags")
         .arg("-lky_access_token")
         .output()
         .unwrap_or_else(|e| panic!("{compiler} is required for this test: {e}"));
@@ -82,8 +85,11 @@ pub fn release_build() -> Command {
 }
 
 /// Removes the variables `cargo test` set for this process from `command`'s environment, so a
-/// cargo build it runs shares its fingerprints with one run from a shell (see `release_build`).
+/// cargo build it runs shares its fingerprints with one run from a shell (see `release_build`),
+/// and a program it runs loads the library its rpath names, not one from cargo's
+/// `LD_LIBRARY_PATH` (target/debug first).
 pub fn outside_cargo_test(command: &mut Command) {
+    command.env_remove("LD_LIBRARY_PATH");
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         let set_by_cargo_test = name.starts_with("CARGO_PKG_")
@@ -170,9 +176,24 @@ pub fn tool_available(tool: &str) -> bool {
 /// Runs `command` to completion with stdout and stderr captured, but for at most `limit`: a hang
 /// is killed and fails the test instead of hanging CI. The limit is a hang detector, never a
 /// performance margin: keep it minutes above the slowest run seen under valgrind.
+///
+/// The command runs in a process group of its own, and the whole group is killed at the limit,
+/// and once the command has ended: a forked child left hanging (the very thing a fork test looks
+/// for) would otherwise hold the output pipes open and hang this function.
 pub fn output_within(command: &mut Command, limit: std::time::Duration) -> std::process::Output {
     use std::io::Read;
     use std::process::Stdio;
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(command, 0);
+    let kill_group = |leader: u32| {
+        #[cfg(unix)]
+        // SAFETY: plain kill(2) of the group this function created (its id is the leader's pid).
+        unsafe {
+            libc::kill(-(leader as libc::pid_t), libc::SIGKILL)
+        };
+        #[cfg(not(unix))]
+        let _ = leader;
+    };
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -191,10 +212,11 @@ pub fn output_within(command: &mut Command, limit: std::time::Duration) -> std::
     let deadline = std::time::Instant::now() + limit;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
+            kill_group(child.id());
             break status;
         }
         if std::time::Instant::now() >= deadline {
-            let _ = child.kill();
+            kill_group(child.id());
             let _ = child.wait();
             panic!(
                 "{command:?} did not finish within {limit:?} (a hang): killed\nstdout:\n{}\nstderr:\n{}",
@@ -227,7 +249,11 @@ pub const C_RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(300)
 pub fn c_program_env(command: &mut Command, remove: &[&str], env: &[(&str, &str)]) {
     command
         .env("KY_MAX_RETRIES", "1")
-        .env("KY_TIMEOUT_MS", "120000");
+        .env("KY_TIMEOUT_MS", "120000")
+        // cargo test's LD_LIBRARY_PATH lists target/debug, where an older `cargo build` may have
+        // left a stale library: the program must load the one its rpath names (the fresh test
+        // build, or the archive under test in tests/dist.rs).
+        .env_remove("LD_LIBRARY_PATH");
     without_proxies(command);
     for name in remove {
         command.env_remove(name);

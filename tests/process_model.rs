@@ -98,6 +98,14 @@ fn fork_with_a_pooled_connection_tls() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Runs `mode` natively against a fresh sandbox with `env`; each of `ids` reached it once.
+fn run_fetching_each_once(mode: &str, env: &[(&str, &str)], ids: &[&str]) {
+    let sandbox = run_in_sandbox(mode, Under::Native, env);
+    for id in ids {
+        assert_eq!(sandbox.requests(id), 1, "{mode}: {id}");
+    }
+}
+
 #[test]
 fn fork_while_another_thread_leads_a_fetch() {
     let sandbox = run_in_sandbox("fork-inflight", Under::Native, &[]);
@@ -112,26 +120,20 @@ fn fork_while_another_thread_leads_a_fetch() {
 fn fork_while_another_thread_makes_the_default_client() {
     // The making takes 2 s here; the fork comes 300 ms into it. A child that inherited the
     // half-made client would wait for it forever (the harness timeout would fail the test).
-    let sandbox = run_in_sandbox(
+    run_fetching_each_once(
         "fork-first-call",
-        Under::Native,
         &[("KY_TEST_DEFAULT_CLIENT_DELAY_MS", "2000")],
+        &["first-call", "first-call-child", "first-call-parent"],
     );
-    for id in ["first-call", "first-call-child", "first-call-parent"] {
-        assert_eq!(sandbox.requests(id), 1, "{id}");
-    }
 }
 
 #[test]
 fn fork_with_live_worker_refresh_and_prefetch_threads() {
-    let sandbox = run_in_sandbox(
+    run_fetching_each_once(
         "fork-threads",
-        Under::Native,
         &[("KY_CACHE_TTL_MS", "60000")],
+        &["threads-c", "threads-d", "threads-e"],
     );
-    for id in ["threads-c", "threads-d", "threads-e"] {
-        assert_eq!(sandbox.requests(id), 1, "{id}");
-    }
 }
 
 #[test]

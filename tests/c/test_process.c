@@ -161,27 +161,35 @@ static void fork_pool(void) {
 
 /* ---- fork-inflight ----------------------------------------------------------------------- */
 
-static void *lead_slow_fetch(void *arg) {
-    (void)arg;
-    get_and_check("leader in the parent", "slow-1500");
+/* A thread that fetches the id it is given and checks the token. */
+static void *fetch_on_a_thread(void *id) {
+    get_and_check("on another thread", (const char *)id);
     return NULL;
+}
+
+/* Forks a child that fetches `first`, then `second` (if not NULL), itself and ends with its
+ * verdict; returns its pid to the parent. */
+static pid_t fork_fetching(const char *who, const char *first, const char *second) {
+    pid_t child = fork();
+    CHECK(child >= 0, "fork");
+    if (child == 0) {
+        get_and_check(who, first);
+        if (second != NULL) get_and_check(who, second);
+        child_exit(who);
+    }
+    return child;
 }
 
 static void fork_inflight(void) {
     pthread_t leader;
     pid_t child;
     uint64_t before = misses();
-    pthread_create(&leader, NULL, lead_slow_fetch, NULL);
+    pthread_create(&leader, NULL, fetch_on_a_thread, (void *)"slow-1500");
     /* The leader has missed the cache and owns the flight once the miss is counted. */
     while (misses() == before) sleep_ms(5);
     sleep_ms(100);
-    child = fork();
-    if (child == 0) {
-        /* The leader thread does not exist here: this call must fetch on its own. */
-        get_and_check("same id in the child", "slow-1500");
-        get_and_check("other id in the child", "inflight-other");
-        child_exit("fork-inflight child");
-    }
+    /* The leader thread does not exist in the child: its call must fetch on its own. */
+    child = fork_fetching("fork-inflight child", "slow-1500", "inflight-other");
     pthread_join(leader, NULL);
     reap(&child, 1);
 }
@@ -404,25 +412,14 @@ static void setters_alone(void) {
 
 /* ---- fork-first-call ------------------------------------------------------------------ */
 
-static void *first_call(void *arg) {
-    (void)arg;
-    get_and_check("first call", "first-call");
-    return NULL;
-}
-
 static void fork_first_call(void) {
     pthread_t maker;
     pid_t child;
-    CHECK(pthread_create(&maker, NULL, first_call, NULL) == 0, "pthread_create");
+    CHECK(pthread_create(&maker, NULL, fetch_on_a_thread, (void *)"first-call") == 0, "pthread_create");
     /* The maker is inside the (stretched) making now, or, on a very slow machine, not yet there:
      * then this only tests an ordinary fork. Either way the child must get its token. */
     sleep_ms(300);
-    child = fork();
-    CHECK(child >= 0, "fork");
-    if (child == 0) {
-        get_and_check("child", "first-call-child");
-        child_exit("fork-first-call child");
-    }
+    child = fork_fetching("fork-first-call child", "first-call-child", NULL);
     pthread_join(maker, NULL);
     get_and_check("parent", "first-call-parent");
     reap(&child, 1);

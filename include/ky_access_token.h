@@ -19,8 +19,10 @@
  * - Every call that waits (for its own fetch or for another thread's) returns by the client's
  *   timeout. Only ky_client_free and ky_set_log_callback wait for *your* callbacks to return.
  * - No callback of yours runs while the library holds a lock: callbacks may call ky_* functions.
- * - fork() is safe (POSIX): the child gets fresh connections, worker threads and fetches, and
- *   keeps the tokens cached before the fork. Calls queued in the parent complete in the parent.
+ * - fork() is safe (POSIX), whatever other threads do in the library: the child gets fresh
+ *   connections, worker threads and fetches, and keeps the tokens cached before the fork. Calls
+ *   queued in the parent complete in the parent. A fork during the first call of the process
+ *   (which makes the default client) waits for that making to end.
  * - Memory is bounded: failed ids leave nothing behind, expired tokens are dropped and zeroed,
  *   and at most KY_MAX_PROGRAMS ids (default 10000) are cached, least recently used evicted.
  */

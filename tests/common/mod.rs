@@ -217,6 +217,7 @@ pub fn output_within(command: &mut Command, limit: std::time::Duration) -> std::
         }
         if std::time::Instant::now() >= deadline {
             kill_group(child.id());
+            let _ = child.kill(); // the leader, where there are no process groups
             let _ = child.wait();
             panic!(
                 "{command:?} did not finish within {limit:?} (a hang): killed\nstdout:\n{}\nstderr:\n{}",

@@ -110,8 +110,9 @@ mod making {
     }
 
     pub(super) fn lock_as_maker() {
-        // SAFETY: a valid, statically initialised mutex; this thread does not hold it (a making
-        // does not start another one: the `OnceLock` would deadlock first).
+        // SAFETY: a valid, statically initialised mutex, which this thread does not hold: a
+        // making runs no user code on this thread (no log line, no callback; a prefetch list
+        // starts its own thread), so nothing inside it can reach `default_client` again.
         unsafe { libc::pthread_mutex_lock(LOCK.0.get()) };
         set_held(MAKER);
     }
